@@ -1,0 +1,130 @@
+"""The rule catalog: one ``rules/<name>.yaml`` per rule, the single source of codes, names and docs."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+from ._data import find_data_dir
+from .finding import Severity
+
+CODE_RE = re.compile(r"IL\d{3}\Z")
+NAME_RE = re.compile(r"[a-z][a-z0-9]*(-[a-z0-9]+)*\Z")
+REQUIRED_FIELDS = ("code", "name", "severity", "module", "summary", "rationale", "bad", "good", "fix")
+
+
+@dataclass(frozen=True)
+class RuleEntry:
+    code: str
+    name: str
+    severity: Severity
+    module: str  # dotted module path of the check, e.g. istiolint.rules.routing.route_shadowed
+    summary: str
+    rationale: str
+    bad: str
+    good: str
+    fix: str
+    istio_codes: tuple[str, ...] = ()
+    references: tuple[str, ...] = ()
+    message: str = ""  # optional message template, formatted with the rule's fields
+    area: str = ""
+    file: str = ""
+
+    @property
+    def help_uri(self) -> str:
+        return f"https://github.com/istiolint/istiolint/blob/main/rules/{self.name}.yaml"
+
+    def as_dict(self) -> dict:
+        return {
+            "code": self.code, "name": self.name, "severity": self.severity.label, "summary": self.summary,
+            "istio_codes": list(self.istio_codes), "area": self.area, "rationale": self.rationale,
+            "bad": self.bad, "good": self.good, "fix": self.fix, "references": list(self.references),
+        }
+
+    def explain_markdown(self) -> str:
+        istio = ", ".join(self.istio_codes) or "none"
+        refs = "\n".join(f"- {r}" for r in self.references)
+        return (
+            f"# {self.code} {self.name}\n\n"
+            f"**Severity:** {self.severity.label}  \n**istioctl analyze codes:** {istio}\n\n"
+            f"{self.summary}\n\n## Why\n\n{self.rationale.strip()}\n\n"
+            f"## Bad\n\n```yaml\n{self.bad.rstrip()}\n```\n\n## Good\n\n```yaml\n{self.good.rstrip()}\n```\n\n"
+            f"## Fix\n\n{self.fix.strip()}\n" + (f"\n## References\n\n{refs}\n" if refs else "")
+        )
+
+
+AREAS = {"0": "input", "1": "schema", "2": "gateway", "3": "routing", "4": "references", "5": "workloads",
+         "6": "security"}
+
+
+class CatalogError(Exception):
+    pass
+
+
+@dataclass
+class Catalog:
+    entries: tuple[RuleEntry, ...]
+    by_code: dict[str, RuleEntry] = field(init=False)
+    by_name: dict[str, RuleEntry] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.entries = tuple(sorted(self.entries, key=lambda e: e.code))
+        self.by_code = {e.code: e for e in self.entries}
+        self.by_name = {e.name: e for e in self.entries}
+
+    def find(self, code_or_name: str) -> RuleEntry | None:
+        key = code_or_name.strip()
+        return self.by_code.get(key.upper()) or self.by_name.get(key.lower())
+
+    def matching(self, selector: str) -> list[RuleEntry]:
+        """Entries a select/ignore item names: a code, a name, or a code prefix (``IL3``, ``IL30``)."""
+        selector = selector.strip()
+        exact = self.find(selector)
+        if exact:
+            return [exact]
+        upper = selector.upper()
+        if re.fullmatch(r"IL\d{0,3}", upper) or upper == "ALL":
+            return [e for e in self.entries if upper == "ALL" or e.code.startswith(upper)]
+        return []
+
+    def suggest(self, code_or_name: str) -> str | None:
+        import difflib
+
+        words = list(self.by_name) + list(self.by_code)
+        close = difflib.get_close_matches(code_or_name, words, n=1)
+        return close[0] if close else None
+
+
+def _entry_from(data: dict, file: str) -> RuleEntry:
+    missing = [f for f in REQUIRED_FIELDS if not data.get(f)]
+    if missing:
+        raise CatalogError(f"{file}: missing {', '.join(missing)}")
+    code = str(data["code"])
+    return RuleEntry(
+        code=code, name=str(data["name"]), severity=Severity.parse(str(data["severity"])),
+        module=str(data["module"]), summary=str(data["summary"]).strip(), rationale=str(data["rationale"]),
+        bad=str(data["bad"]), good=str(data["good"]), fix=str(data["fix"]),
+        istio_codes=tuple(data.get("istio_codes") or ()), references=tuple(data.get("references") or ()),
+        message=str(data.get("message") or ""), area=AREAS.get(code[2:3], ""), file=file,
+    )
+
+
+def load_catalog(directory: Path | None = None) -> Catalog:
+    """Read every ``rules/*.yaml``. A prebuilt ``catalog.json`` beside them is used when it is current."""
+    from .loader import load_text
+
+    directory = directory or find_data_dir("rules")
+    entries = []
+    for path in sorted(directory.glob("*.yaml")):
+        source = load_text(path.read_text(encoding="utf-8"), str(path))
+        if source.problems or not source.documents or not isinstance(source.documents[0].data, dict):
+            raise CatalogError(f"{path}: not a valid catalog entry: {source.problems[:1]}")
+        entries.append(_entry_from(source.documents[0].data, path.name))
+    return Catalog(tuple(entries))
+
+
+def catalog_json(catalog: Catalog) -> str:
+    return json.dumps([e.as_dict() for e in catalog.entries], indent=2)

@@ -1,0 +1,121 @@
+"""Command line: parse arguments, then hand over to ``app.run`` (lint) or the catalog (rules, explain)."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from . import __version__
+
+FORMATS = ("text", "json")
+SEVERITIES = ("error", "warning", "info")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="istiolint")
+def main() -> None:
+    """istiolint: lint Istio manifests before they reach a cluster."""
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--format", "output_format", type=click.Choice(FORMATS), default=None,
+              help="Output format (default: text).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default=None,
+              help="Write the report to this file instead of standard output.")
+@click.option("--fail-on", type=click.Choice(SEVERITIES), default="error", show_default=True,
+              help="Exit 1 when a finding has at least this severity.")
+@click.option("-n", "--namespace", default="default", show_default=True,
+              help="Namespace of resources that name none (as `kubectl apply -n`).")
+@click.option("--cluster-domain", default="cluster.local", show_default=True,
+              help="Cluster DNS domain used to expand short host names.")
+@click.option("--context", "context", multiple=True, type=click.Path(),
+              help="Load these files or directories for references only; report on PATHS alone.")
+@click.option("--select", multiple=True, help="Only these rules (code, name or code prefix; repeatable, comma lists).")
+@click.option("--ignore", multiple=True, help="Skip these rules (code, name or code prefix).")
+@click.option("--strict-references", is_flag=True, help="Report references to anything absent from the input.")
+@click.option("--max-file-size", type=int, default=50 * 1024 * 1024, show_default=True,
+              help="Files larger than this many bytes are reported and not parsed.")
+@click.option("--color/--no-color", default=None, help="Force or disable colour (default: on a terminal, unless NO_COLOR).")
+@click.option("-q", "--quiet", is_flag=True, help="Print findings only: no summary, nothing when clean.")
+@click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
+def lint(paths, output_format, output, fail_on, namespace, cluster_domain, context, select, ignore,
+         strict_references, max_file_size, color, quiet, debug) -> None:
+    """Lint Istio manifests in PATHS (files, directories, or - for standard input)."""
+    from .app import Options, run
+    from .finding import Severity
+
+    if not paths:
+        raise click.UsageError("give at least one path (a file, a directory, or - for standard input)")
+    options = Options(
+        paths=list(paths), format=output_format or "text", fail_on=Severity.parse(fail_on),
+        namespace=namespace, cluster_domain=cluster_domain, color=color, quiet=quiet, output=output,
+        context=list(context), select=list(select), ignore=list(ignore), strict_references=strict_references,
+        max_file_size=max_file_size, debug=debug,
+    )
+    sys.exit(run(options))
+
+
+@main.command()
+@click.option("--format", "output_format", type=click.Choice(("text", "json", "markdown")), default="text",
+              show_default=True)
+def rules(output_format) -> None:
+    """List every rule: code, name, default severity, summary."""
+    from .catalog import catalog_json, load_catalog
+
+    catalog = load_catalog()
+    if output_format == "json":
+        click.echo(catalog_json(catalog))
+    elif output_format == "markdown":
+        click.echo(markdown_rule_table(catalog), nl=False)
+    else:
+        _print_rule_table(catalog)
+
+
+def markdown_rule_table(catalog) -> str:
+    rows = ["| Code | Name | Severity | Istio codes | Summary |", "|---|---|---|---|---|"]
+    for e in catalog.entries:
+        rows.append(f"| {e.code} | `{e.name}` | {e.severity.label} | {', '.join(e.istio_codes)} | {e.summary} |")
+    return "\n".join(rows) + "\n"
+
+
+def _print_rule_table(catalog) -> None:
+    if not sys.stdout.isatty():
+        for e in catalog.entries:
+            click.echo(f"{e.code}  {e.name:<28} {e.severity.label:<8} {e.summary}")
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="istiolint rules")
+    for column in ("Code", "Name", "Severity", "Istio", "Summary"):
+        table.add_column(column)
+    for e in catalog.entries:
+        table.add_row(e.code, e.name, e.severity.label, ", ".join(e.istio_codes), e.summary)
+    Console().print(table)
+
+
+@main.command()
+@click.argument("code_or_name")
+def explain(code_or_name) -> None:
+    """Show a rule's documentation: what, why, bad and good examples, and the fix."""
+    from .catalog import load_catalog
+
+    catalog = load_catalog()
+    entry = catalog.find(code_or_name)
+    if entry is None:
+        hint = catalog.suggest(code_or_name)
+        raise click.UsageError(f"no rule {code_or_name!r}" + (f"; did you mean {hint!r}?" if hint else ""))
+    text = entry.explain_markdown()
+    if sys.stdout.isatty():
+        from rich.console import Console
+        from rich.markdown import Markdown
+
+        Console().print(Markdown(text))
+    else:
+        click.echo(text, nl=False)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,51 @@
+"""Which rules run and at what severity: ``select``/``ignore`` by code, name or code prefix (like ruff)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .catalog import Catalog, RuleEntry
+from .finding import Severity
+
+
+class SelectionError(ValueError):
+    pass
+
+
+@dataclass
+class Selection:
+    selected: list[RuleEntry]
+    severities: dict[str, Severity] = field(default_factory=dict)  # rule code → configured severity
+
+    def severity_of(self, entry: RuleEntry) -> Severity:
+        return self.severities.get(entry.code, entry.severity)
+
+    @classmethod
+    def build(cls, catalog: Catalog, select: list[str], ignore: list[str],
+              severities: dict[str, str] | None = None) -> "Selection":
+        def resolve(items: list[str], what: str) -> set[str]:
+            codes: set[str] = set()
+            for item in items:
+                for part in str(item).split(","):
+                    part = part.strip()
+                    if not part:
+                        continue
+                    found = catalog.matching(part)
+                    if not found:
+                        hint = catalog.suggest(part)
+                        raise SelectionError(
+                            f"unknown rule {part!r} in {what}" + (f"; did you mean {hint!r}?" if hint else "")
+                        )
+                    codes.update(e.code for e in found)
+            return codes
+
+        chosen = resolve(select, "--select") if select else {e.code for e in catalog.entries}
+        chosen -= resolve(ignore, "--ignore")
+        levels: dict[str, Severity] = {}
+        for rule, level in (severities or {}).items():
+            for code in resolve([rule], "severity"):
+                try:
+                    levels[code] = Severity.parse(level)
+                except ValueError as err:
+                    raise SelectionError(str(err)) from None
+        return cls([e for e in catalog.entries if e.code in chosen], levels)
