@@ -137,8 +137,26 @@ def read_input(path: str, stdin: IO[bytes] | None, max_size: int) -> InputFile:
 
 def run(options: Options, stdin: IO[bytes] | None = None, stdout: IO[str] | None = None,
         stderr: IO[str] | None = None) -> int:
+    """Lint, write the report, and return the exit code."""
     stdout = stdout or sys.stdout
     stderr = stderr or sys.stderr
+    report, code, tracebacks = analyze(options, stdin)
+    if report is None:
+        for message in tracebacks:
+            stderr.write(f"istiolint: error: {message}\n")
+        return code
+    if options.debug:
+        for text in tracebacks:
+            stderr.write(text)
+    for message in report.errors:
+        stderr.write(f"istiolint: error: {message}\n")
+    _write_report(report, options, stdout)
+    return code
+
+
+def analyze(options: Options, stdin: IO[bytes] | None = None) -> tuple[Report | None, int, list[str]]:
+    """Lint without writing anything: (report, exit code, tracebacks of internal errors).
+    The report is None for a usage error, whose message is then the only item of the list."""
     from .catalog import load_catalog
     from .engine import Settings, iter_unique, run_rules
     from .loader import LoadProblem, SourceFile, decode, load_text
@@ -149,8 +167,7 @@ def run(options: Options, stdin: IO[bytes] | None = None, stdout: IO[str] | None
     try:
         selection = Selection.build(catalog, options.select, options.ignore)
     except SelectionError as err:
-        stderr.write(f"istiolint: error: {err}\n")
-        return EXIT_ERROR
+        return None, EXIT_ERROR, [str(err)]
 
     errors: list[str] = []
     sources: list[SourceFile] = []
@@ -185,23 +202,18 @@ def run(options: Options, stdin: IO[bytes] | None = None, stdout: IO[str] | None
                         strict_references=options.strict_references)
     result = run_rules(catalog, selection.selected, selection.severity_of, index, sources, settings, analyzed)
     findings = sorted(iter_unique(result.findings), key=Finding.sort_key)
-    if options.debug:
-        for text in result.tracebacks:
-            stderr.write(text)
 
     report = Report(
         findings=findings, files=len(sources), resources=sum(1 for r in resources if r.analyze),
         sources={s.path: s.lines for s in sources}, catalog=catalog, errors=errors,
     )
-    for message in errors:
-        stderr.write(f"istiolint: error: {message}\n")
-    _write_report(report, options, stdout)
-
     if errors or result.internal_errors:
-        return EXIT_ERROR
-    if any(f.severity >= options.fail_on for f in findings):
-        return EXIT_FINDINGS
-    return EXIT_OK
+        code = EXIT_ERROR
+    elif any(f.severity >= options.fail_on for f in findings):
+        code = EXIT_FINDINGS
+    else:
+        code = EXIT_OK
+    return report, code, result.tracebacks
 
 
 def _write_report(report: Report, options: Options, stdout: IO[str]) -> None:

@@ -34,6 +34,7 @@ def main() -> None:
               help="Load these files or directories for references only; report on PATHS alone.")
 @click.option("--select", multiple=True, help="Only these rules (code, name or code prefix; repeatable, comma lists).")
 @click.option("--ignore", multiple=True, help="Skip these rules (code, name or code prefix).")
+@click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings (usage and internal errors still exit 2).")
 @click.option("--strict-references", is_flag=True, help="Report references to anything absent from the input.")
 @click.option("--max-file-size", type=int, default=50 * 1024 * 1024, show_default=True,
               help="Files larger than this many bytes are reported and not parsed.")
@@ -41,7 +42,7 @@ def main() -> None:
 @click.option("-q", "--quiet", is_flag=True, help="Print findings only: no summary, nothing when clean.")
 @click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
 def lint(paths, output_format, output, fail_on, namespace, cluster_domain, context, select, ignore,
-         strict_references, max_file_size, color, quiet, debug) -> None:
+         exit_zero, strict_references, max_file_size, color, quiet, debug) -> None:
     """Lint Istio manifests in PATHS (files, directories, or - for standard input)."""
     from .app import Options, run
     from .finding import Severity
@@ -54,7 +55,8 @@ def lint(paths, output_format, output, fail_on, namespace, cluster_domain, conte
         context=list(context), select=list(select), ignore=list(ignore), strict_references=strict_references,
         max_file_size=max_file_size, debug=debug,
     )
-    sys.exit(run(options))
+    code = run(options)
+    sys.exit(0 if exit_zero and code == 1 else code)
 
 
 @main.command()
