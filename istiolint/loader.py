@@ -235,6 +235,9 @@ def load_text(text: str, path: str = "<string>") -> SourceFile:
         column = (mark.column + 1) if mark is not None else 1
         problem = getattr(err, "problem", None) or str(err)
         context = getattr(err, "context", None)
+        context_mark = getattr(err, "context_mark", None)
+        if context and context_mark is not None and mark is not None and context_mark.line != mark.line:
+            context = f"{context} that starts at line {context_mark.line + 1}, column {context_mark.column + 1}"
         message = f"{problem} ({context})" if context else str(problem)
         problems.append(LoadProblem("syntax", line, column, _friendly_syntax(message, text, line), len(documents)))
     return SourceFile(path, text, documents, problems)

@@ -31,12 +31,13 @@ def check_file(source, ctx):
                          f"{where} is {shape}, not a Kubernetes object; remove it or fix its indentation")
             continue
         data = resource.data
+        missing = [f for f in ("apiVersion", "kind") if data.get(f) is None]
+        if missing:
+            yield ctx.finding(resource, (), f"{where} has no {' and no '.join(missing)}; every Kubernetes "
+                                            "object needs apiVersion and kind")
         for field in ("apiVersion", "kind"):
             value = data.get(field)
-            if value is None:
-                yield ctx.finding(resource, (), f"{where} has no {field}; every Kubernetes object needs "
-                                                 "apiVersion and kind")
-            elif not isinstance(value, str):
+            if value is not None and not isinstance(value, str):
                 yield ctx.finding(resource, (field,), f"{field} must be a string, got {type(value).__name__} "
                                                       f"{value!r}")
         metadata = data.get("metadata")
