@@ -14,6 +14,8 @@ prunes such nulls before validating a custom resource): ``selector:`` with nothi
 
 from __future__ import annotations
 
+import base64
+import binascii
 import difflib
 import json
 import re
@@ -21,12 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
-import jsonschema_rs
-
 from ._data import find_data_dir
 from .paths import format_path
-
-Path_ = tuple  # a path from the document root: ("spec", "http", 0, "route", 0, "destination")
 
 
 @dataclass(frozen=True)
@@ -119,7 +117,9 @@ class SchemaStore:
                     suggestion=f"did you mean {group}/{preferred}?",
                 )
             return LookupResult(
-                UNKNOWN_KIND, message=f'{group} has no kind "{kind}"', suggestion=self._suggest_kind(group, version, kind)
+                UNKNOWN_KIND,
+                message=f'{group} has no kind "{kind}"',
+                suggestion=self._suggest_kind(group, version, kind),
             )
         if not _looks_like_istio_group(group, groups):
             return LookupResult(NOT_APPLICABLE)
@@ -129,11 +129,13 @@ class SchemaStore:
         if group in _REMOVED_GROUPS:
             message += f" ({_REMOVED_GROUPS[group]})"
         home = self._group_of_kind(kind)
+        suggestion = None
         if home is not None:
             suggestion = f"did you mean {home}/{groups[home]['kinds'][kind]['preferred']}?"
-        else:
-            close = _close_match(group, groups)
-            suggestion = f"did you mean {close}/{groups[close]['versions'][0]}?" if close else None
+        elif group not in _REMOVED_GROUPS:
+            close = difflib.get_close_matches(group, list(groups), n=1, cutoff=0.8)
+            if close:
+                suggestion = f"did you mean {close[0]}/{groups[close[0]]['versions'][0]}?"
         return LookupResult(UNKNOWN_GROUP, message=message, suggestion=suggestion)
 
     def _group_of_kind(self, kind: str) -> str | None:
@@ -165,8 +167,16 @@ class SchemaStore:
     def _validator(self, relative: str) -> Any:
         validator = self._validators.get(relative)
         if validator is None:
-            # Formats (int32, date-time, byte) stay annotations, as in most Kubernetes tooling.
-            validator = jsonschema_rs.validator_for(self.schema(relative), validate_formats=False)
+            import jsonschema_rs  # here, not at the top: start-up time matters when nothing is validated
+
+            # The API server checks string formats it knows (byte = base64, date-time); int32 and
+            # double are only hints to clients, and unknown formats are ignored here as there.
+            validator = jsonschema_rs.validator_for(
+                self.schema(relative),
+                validate_formats=True,
+                formats={"byte": _is_base64},
+                keywords={LIST_TYPE: ListType},
+            )
             self._validators[relative] = validator
         return validator
 
@@ -189,9 +199,56 @@ class SchemaStore:
         return explain(validator.iter_errors(instance), schema, instance)
 
 
+def _is_base64(text: str) -> bool:
+    try:
+        base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        return False
+    return True
+
+
+# -- x-kubernetes-list-type ----------------------------------------------------------------------
+
+LIST_TYPE = "x-kubernetes-list-type"
+LIST_MAP_KEYS = "x-kubernetes-list-map-keys"
+
+
+class ListType:
+    """``x-kubernetes-list-type``: the API server rejects a ``map`` list with two items that have the
+    same key fields (ServiceEntry ports with one name twice) and a ``set`` list with a repeated item."""
+
+    def __init__(self, parent_schema: dict, value: Any, schema_path: list) -> None:
+        self.list_type = value
+        self.keys = tuple(parent_schema.get(LIST_MAP_KEYS) or ())
+
+    def validate(self, instance: Any) -> None:
+        duplicate = next(iter(list_duplicates(instance, self.list_type, self.keys)), None)
+        if duplicate is not None:
+            raise ValueError(f"item {duplicate[1]} repeats item {duplicate[0]}")
+
+
+def list_duplicates(items: Any, list_type: str, keys: tuple = ()) -> list[tuple[int, int]]:
+    """``(first, repeat)`` index pairs of items a list-type ``map`` (by ``keys``) or ``set`` forbids."""
+    if not isinstance(items, list) or list_type not in ("map", "set"):
+        return []
+    seen: dict[str, int] = {}
+    pairs = []
+    for index, item in enumerate(items):
+        if list_type == "map":
+            if not isinstance(item, dict):
+                continue  # reported as a type error
+            identity = json.dumps([item.get(k) for k in keys], sort_keys=True, default=str)
+        else:
+            identity = json.dumps(item, sort_keys=True, default=str)
+        if identity in seen:
+            pairs.append((seen[identity], index))
+        else:
+            seen[identity] = index
+    return pairs
+
+
 # -- explaining errors ----------------------------------------------------------------------------
 
-_COMPOSITE = ("OneOfNotValid", "AnyOf", "Not")
 _TYPE_NAMES = {
     "object": "a mapping",
     "array": "a list",
@@ -202,28 +259,63 @@ _TYPE_NAMES = {
     "null": "null",
 }
 
+_SCALAR_RANK = {
+    name: rank
+    for rank, name in enumerate(
+        ("MinLength", "MaxLength", "Minimum", "Maximum", "ExclusiveMinimum", "ExclusiveMaximum", "Enum",
+         "Pattern", "MultipleOf", "Format")
+    )
+}
+
 
 def explain(errors: Iterable[Any], schema: dict, document: Any) -> list[SchemaProblem]:
     """jsonschema_rs errors → one SchemaProblem per real problem (no cascades, no duplicates)."""
-    errors = list(errors)
-    kinds = [type(e.kind).__name__ for e in errors]
-    paths = [tuple(e.instance_path) for e in errors]
+    found = [(e, type(e.kind).__name__, tuple(e.instance_path)) for e in errors]
     # A value of the wrong type makes every other keyword about it moot (a oneOf of required fields
     # "passes" several times over on a string, for instance).
-    mistyped = {p for p, k in zip(paths, kinds) if k == "Type"}
-    concrete = [p for p, k, e in zip(paths, kinds, errors) if k not in _COMPOSITE and not _is_at_most_one(e, schema)]
+    mistyped = {path for _, kind, path in found if kind == "Type"}
+    composite = [_is_composite(e, kind, schema) for e, kind, _ in found]
+    concrete = [path for (_, _, path), c in zip(found, composite) if not c]
+    # Fields an unknown key probably meant: a missing "host" beside an unknown "hst" is one problem.
+    meant: dict[tuple, set] = {}
+    for error, kind, path in found:
+        if kind == "AdditionalProperties":
+            allowed = (_schema_node(schema, error.schema_path) or {}).get("properties", {})
+            for key in error.kind.as_dict()["unexpected"]:
+                match = _close_match(str(key), allowed)
+                if match is not None:
+                    meant.setdefault(path, set()).add(match)
+    # A value that breaks several constraints (an empty header name: too short *and* not matching the
+    # pattern) gets the one message that says most simply what to do.
+    best_scalar: dict[tuple, int] = {}
+    for error, kind, path in found:
+        if kind in _SCALAR_RANK:
+            best_scalar[path] = min(best_scalar.get(path, 99), _SCALAR_RANK[kind])
     problems: list[SchemaProblem] = []
-    for error, kind, path in zip(errors, kinds, paths):
+    for (error, kind, path), is_composite in zip(found, composite):
+        if kind in _SCALAR_RANK and _SCALAR_RANK[kind] > best_scalar[path]:
+            continue
         if kind != "Type" and path in mistyped:
             continue
-        if kind in _COMPOSITE or (kind == "OneOfMultipleValid" and not _is_at_most_one(error, schema)):
-            # An alternative failed because of something inside it that is reported on its own.
-            if any(p[: len(path)] == path and p != path or p == path for p in concrete):
-                continue
+        if is_composite and any(p[: len(path)] == path for p in concrete):
+            continue  # an alternative failed because of something inside it, reported on its own
+        if kind == "Required" and error.kind.as_dict()["property"] in meant.get(path, ()):
+            continue
+        if kind == "OneOfNotValid" and path in meant:
+            continue  # "must set one of x, y" when an unknown key is a typo of x or y
         problems.extend(_describe(error, kind, path, schema, document))
     unique = list(dict.fromkeys(problems))
     unique.sort(key=lambda p: (_path_key(p.path), p.anchor, p.message))
     return unique
+
+
+def _is_composite(error: Any, kind: str, schema: dict) -> bool:
+    """Does this error only say that some alternative failed (its cause being elsewhere)?"""
+    if kind in ("AnyOf", "Not"):
+        return True
+    if kind in ("OneOfNotValid", "OneOfMultipleValid"):
+        return not _is_at_most_one(error, schema)
+    return False
 
 
 def _describe(error: Any, kind: str, path: tuple, schema: dict, document: Any) -> list[SchemaProblem]:
@@ -235,6 +327,21 @@ def _describe(error: Any, kind: str, path: tuple, schema: dict, document: Any) -
     def at(message: str) -> list[SchemaProblem]:
         return [SchemaProblem(path, "value", message)]
 
+    if kind == "Custom" and details.get("keyword") == LIST_TYPE and node is not None:
+        keys = tuple(node.get(LIST_MAP_KEYS) or ())
+        out = []
+        for first, repeat in list_duplicates(value, node.get(LIST_TYPE), keys):
+            item = format_path(path + (repeat,))
+            if keys:
+                same = _or((f"{k} {_show(value[repeat].get(k))}" for k in keys), "and")
+                message = (
+                    f"{item} has the same {same} as {format_path(path + (first,))}; "
+                    f"each item of {where} needs a unique {_or(keys, 'and')}"
+                )
+            else:
+                message = f"{item} repeats {format_path(path + (first,))}; the items of {where} must be unique"
+            out.append(SchemaProblem(path + (repeat,), "value", message))
+        return out
     if kind == "AdditionalProperties":
         allowed = sorted((node or {}).get("properties", {}))
         out = []
@@ -271,7 +378,14 @@ def _describe(error: Any, kind: str, path: tuple, schema: dict, document: Any) -
     if kind == "OneOfMultipleValid" and _is_at_most_one(error, schema):
         branches = (node or {}).get("oneOf", [])
         context = details.get("context") or []
-        chosen = [f for i, b in enumerate(branches) if i < len(context) and not context[i] for f in b.get("required", [])]
+        # The branches that passed are the fields that are set (a passing "none set" branch cannot
+        # be among two passing ones).
+        chosen = [
+            name
+            for i, branch in enumerate(branches)
+            if i < len(context) and not context[i]
+            for name in branch.get("required", [])
+        ]
         options = _at_most_one_fields(branches)
         return at(
             f"{where} sets {_or((_quote(f) for f in chosen), 'and')}, "
@@ -284,7 +398,8 @@ def _describe(error: Any, kind: str, path: tuple, schema: dict, document: Any) -
         context = details.get("context") or []
         if context and all(len(c) == 1 and type(c[0].kind).__name__ == "Type" for c in context):
             wanted = [t for c in context for t in c[0].kind.as_dict()["types"] if t != "null"]
-            return at(f"{where} must be {_or(_TYPE_NAMES.get(t, t) for t in dict.fromkeys(wanted))}, got {_describe_value(value)}")
+            names = _or(_TYPE_NAMES.get(t, t) for t in dict.fromkeys(wanted))
+            return at(f"{where} must be {names}, got {_describe_value(value)}")
     limit = details.get("limit")
     if kind == "Pattern":
         return at(f"{where} must match the regular expression {details['pattern']}, got {_show(value)}")
@@ -316,6 +431,11 @@ def _describe(error: Any, kind: str, path: tuple, schema: dict, document: Any) -
         return at(f"{where} must have at most {_count(limit, 'entry', 'entries')}, got {len(value)}")
     if kind == "UniqueItems":
         return at(f"{where} must not contain the same item twice")
+    if kind == "Format":
+        wanted = {"byte": "base64-encoded data", "date-time": "an RFC 3339 date and time"}.get(
+            details.get("format"), f"a valid {details.get('format')}"
+        )
+        return at(f"{where} must be {wanted}, got {_show(value)}")
     if kind == "MultipleOf":
         return at(f"{where} must be a multiple of {details.get('multiple_of')}, got {_show(value)}")
     if kind in ("OneOfNotValid", "AnyOf"):
@@ -512,7 +632,7 @@ def _non_nullable(schema: Any) -> bool:
         return False
     types = schema.get("type")
     if types is None:
-        return not schema  # an empty schema ({}) accepts null; no other untyped schema is generated
+        return bool(schema)  # "anything" ({}, our status) accepts null; Kubernetes would prune it too
     return "null" not in (types if isinstance(types, list) else [types])
 
 
