@@ -22,20 +22,31 @@ EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
 @dataclass
 class Options:
+    """What to lint and how. ``None`` means "not given": the configuration file, then the default, decides."""
+
     paths: list[str]
-    format: str = "text"
-    fail_on: Severity = Severity.ERROR
-    namespace: str = "default"
-    cluster_domain: str = "cluster.local"
+    format: str | None = "text"  # None: github under GitHub Actions, else text
+    fail_on: Severity | None = None  # default error
+    namespace: str | None = None  # default "default"
+    cluster_domain: str | None = None  # default "cluster.local"
     color: bool | None = None  # None: decide from the terminal and NO_COLOR
     quiet: bool = False
     output: str | None = None
     context: list[str] = field(default_factory=list)
     select: list[str] = field(default_factory=list)
     ignore: list[str] = field(default_factory=list)
-    strict_references: bool = False
+    strict_references: bool | None = None  # default False
     max_file_size: int = DEFAULT_MAX_FILE_SIZE
     debug: bool = False
+    config: str | None = None  # a configuration file to use (instead of searching for one)
+    find_config: bool = False  # search .istiolint.yaml / pyproject.toml upwards from the working directory
+    exclude: list[str] = field(default_factory=list)  # more globs to skip (relative to the working directory)
+    suppress: list[str] = field(default_factory=list)  # "CODE=Kind ns/name", istioctl-style
+    report_unused_suppressions: bool | None = None
+    baseline: str | None = None  # report only findings not in this baseline file
+    write_baseline: str | None = None  # record the findings in this file instead of reporting them
+    statistics: bool = False  # counts per rule instead of the findings
+    progress: bool | None = None  # None: a progress bar on long runs when stderr is a terminal
 
 
 @dataclass
@@ -48,6 +59,11 @@ class Report:
     sources: dict[str, list[str]]  # file → its lines, for source excerpts
     catalog: object  # Catalog, for reporters that describe rules (SARIF)
     errors: list[str] = field(default_factory=list)  # run-level errors (unreadable paths, usage)
+    linted: list[str] = field(default_factory=list)  # every file analyzed, in order (JUnit's clean files)
+    root: str = "."  # directory paths are reported relative to (SARIF %SRCROOT%, GitLab, baseline)
+    suppressed: int = 0  # findings silenced by comments, annotations, per-file-ignores, --suppress
+    baselined: int = 0  # findings matched by --baseline
+    internal_errors: int = 0
 
     def count(self, severity: Severity) -> int:
         return sum(1 for f in self.findings if f.severity == severity)
@@ -137,10 +153,15 @@ def read_input(path: str, stdin: IO[bytes] | None, max_size: int) -> InputFile:
 
 def run(options: Options, stdin: IO[bytes] | None = None, stdout: IO[str] | None = None,
         stderr: IO[str] | None = None) -> int:
-    """Lint, write the report, and return the exit code."""
+    """Lint, write the report (or the baseline), and return the exit code."""
     stdout = stdout or sys.stdout
     stderr = stderr or sys.stderr
-    report, code, tracebacks = analyze(options, stdin)
+    progress = _progress_for(options, stderr)
+    try:
+        report, code, tracebacks = analyze(options, stdin, progress=progress)
+    finally:
+        if progress is not None:
+            progress.close()
     if report is None:
         for message in tracebacks:
             stderr.write(f"istiolint: error: {message}\n")
@@ -150,23 +171,76 @@ def run(options: Options, stdin: IO[bytes] | None = None, stdout: IO[str] | None
             stderr.write(text)
     for message in report.errors:
         stderr.write(f"istiolint: error: {message}\n")
+    if options.write_baseline:
+        from .baseline import write_baseline
+
+        try:
+            count = write_baseline(options.write_baseline, report.findings, report.root)
+        except OSError as err:
+            stderr.write(f"istiolint: error: {options.write_baseline}: cannot write baseline: {err.strerror}\n")
+            return EXIT_ERROR
+        stderr.write(f"istiolint: recorded {count} finding{'' if count == 1 else 's'} in {options.write_baseline}\n")
+        # Recording today's findings succeeds; only a run that could not read its input fails.
+        return EXIT_ERROR if report.errors or report.internal_errors else EXIT_OK
     _write_report(report, options, stdout)
     return code
 
 
-def analyze(options: Options, stdin: IO[bytes] | None = None) -> tuple[Report | None, int, list[str]]:
+def output_format(options: Options) -> str:
+    """The format asked for, or the one the environment implies: GitHub Actions shows workflow commands
+    as annotations on the pull request, so there they are the default (as yamllint does)."""
+    if options.format:
+        return options.format
+    if os.environ.get("GITHUB_ACTIONS") == "true":
+        return "github"
+    return "text"
+
+
+def resolve_options(options: Options, catalog) -> tuple[Options, "Config"]:
+    """Merge the configuration file under the command line: a flag given wins over the file, the file
+    over the defaults. Raises ``ConfigError`` for a bad file."""
+    from dataclasses import replace
+
+    from .config import Config, find_config, load_config
+
+    path = options.config or (find_config() if options.find_config else None)
+    config = load_config(path, catalog) if path else Config()
+
+    def pick(given, configured, default):
+        return given if given is not None else configured if configured is not None else default
+
+    resolved = replace(
+        options,
+        fail_on=pick(options.fail_on, config.fail_on, Severity.ERROR),
+        namespace=pick(options.namespace, config.namespace, "default"),
+        cluster_domain=pick(options.cluster_domain, config.cluster_domain, "cluster.local"),
+        strict_references=pick(options.strict_references, config.strict_references, False),
+        report_unused_suppressions=pick(options.report_unused_suppressions, config.report_unused_suppressions, False),
+    )
+    return resolved, config
+
+
+def analyze(options: Options, stdin: IO[bytes] | None = None,
+            progress: "Progress | None" = None) -> tuple[Report | None, int, list[str]]:
     """Lint without writing anything: (report, exit code, tracebacks of internal errors).
     The report is None for a usage error, whose message is then the only item of the list."""
+    from .baseline import BaselineError, filter_new, read_baseline
     from .catalog import load_catalog
+    from .config import Config, ConfigError
     from .engine import Settings, iter_unique, run_rules
     from .loader import LoadProblem, SourceFile, decode, load_text
     from .model import Index, resources_of
     from .selection import Selection, SelectionError
+    from .suppress import UNUSED_SUPPRESSION, SuppressionError, apply, parse_cli_suppressions, unused_findings
 
     catalog = load_catalog()
     try:
-        selection = Selection.build(catalog, options.select, options.ignore)
-    except SelectionError as err:
+        options, config = resolve_options(options, catalog)
+        selection = Selection.build(catalog, options.select, options.ignore, config.severity,
+                                    config.select, config.ignore)
+        cli_suppressions = parse_cli_suppressions(options.suppress, catalog)
+        known = read_baseline(options.baseline) if options.baseline and not options.write_baseline else None
+    except (ConfigError, SelectionError, SuppressionError, BaselineError) as err:
         return None, EXIT_ERROR, [str(err)]
 
     errors: list[str] = []
@@ -188,24 +262,52 @@ def analyze(options: Options, stdin: IO[bytes] | None = None) -> tuple[Report | 
             if resource is not None:
                 resources.append(resource)
 
-    for path in discover(options.paths, errors):
+    cli_excludes = Config(exclude=options.exclude)  # command-line globs: relative to the working directory
+
+    def excluded(path: str) -> bool:
+        return config.is_excluded(path) or cli_excludes.is_excluded(path)
+
+    paths = [p for p in discover(options.paths, errors) if not excluded(p)]
+    if progress is not None:
+        progress.start(len(paths))
+    for path in paths:
         load(path, True)
+        if progress is not None:
+            progress.advance()
     if options.context:
         context_errors: list[str] = []
         for path in discover(options.context, context_errors):
-            if path not in analyzed and path != "-":
+            if path not in analyzed and path != "-" and not excluded(path):
                 load(path, False)
         errors.extend(context_errors)
 
+    if progress is not None:
+        progress.checking()
     index = Index(resources, cluster_domain=options.cluster_domain)
     settings = Settings(cluster_domain=options.cluster_domain, default_namespace=options.namespace,
                         strict_references=options.strict_references)
     result = run_rules(catalog, selection.selected, selection.severity_of, index, sources, settings, analyzed)
     findings = sorted(iter_unique(result.findings), key=Finding.sort_key)
 
+    lines = {s.path: s.lines for s in sources}
+    outcome = apply(findings, lines, resources, catalog, config, cli_suppressions)
+    findings = outcome.kept
+    unused_entry = catalog.find(UNUSED_SUPPRESSION)
+    # Reported when asked for, or when a select list names the rule itself (as ruff's RUF100).
+    if unused_entry is not None and unused_entry.code not in selection.ignored and (
+            options.report_unused_suppressions or unused_entry.code in selection.named):
+        findings = sorted(findings + unused_findings(
+            outcome.directives, selection.codes, unused_entry, selection.severity_of(unused_entry), catalog),
+            key=Finding.sort_key)
+    root = os.getcwd()
+    baselined = 0
+    if known is not None:
+        findings, baselined = filter_new(findings, known, root)
+
     report = Report(
         findings=findings, files=len(sources), resources=sum(1 for r in resources if r.analyze),
-        sources={s.path: s.lines for s in sources}, catalog=catalog, errors=errors,
+        sources=lines, catalog=catalog, errors=errors, linted=[s.path for s in sources], root=root,
+        suppressed=len(outcome.suppressed), baselined=baselined, internal_errors=result.internal_errors,
     )
     if errors or result.internal_errors:
         code = EXIT_ERROR
@@ -217,9 +319,13 @@ def analyze(options: Options, stdin: IO[bytes] | None = None) -> tuple[Report | 
 
 
 def _write_report(report: Report, options: Options, stdout: IO[str]) -> None:
-    from .reporters import get_reporter
+    from .reporters import get_reporter, render_statistics
 
-    reporter = get_reporter(options.format)
+    if options.statistics:
+        def reporter(report, stream, color=False, quiet=False):
+            render_statistics(report, stream, output_format(options))
+    else:
+        reporter = get_reporter(output_format(options))
     if options.output:
         with open(options.output, "w", encoding="utf-8", newline="\n") as handle:
             reporter(report, handle, color=False, quiet=options.quiet)
@@ -236,3 +342,49 @@ def _use_color(options: Options, stream: IO[str]) -> bool:
         return True
     isatty = getattr(stream, "isatty", None)
     return bool(isatty and isatty())
+
+
+# --- progress ----------------------------------------------------------------------------------------
+
+PROGRESS_MIN_FILES = 200  # below this a run takes well under a second: a bar would only flicker
+
+
+class Progress:
+    """A rich progress bar on standard error; rich is imported only when one is shown."""
+
+    def __init__(self, stream: IO[str]):
+        self.stream = stream
+        self._bar = None
+        self._task = None
+
+    def start(self, total: int) -> None:
+        if total < PROGRESS_MIN_FILES:
+            return
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress as Bar, TextColumn, TimeElapsedColumn
+
+        self._bar = Bar(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                        console=Console(file=self.stream), transient=True)
+        self._bar.start()
+        self._task = self._bar.add_task("reading", total=total)
+
+    def advance(self) -> None:
+        if self._bar is not None:
+            self._bar.advance(self._task)
+
+    def checking(self) -> None:
+        if self._bar is not None:
+            self._bar.update(self._task, description="checking")
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+            self._bar = None
+
+
+def _progress_for(options: Options, stderr: IO[str]) -> Progress | None:
+    wanted = options.progress
+    if wanted is None:
+        isatty = getattr(stderr, "isatty", None)
+        wanted = bool(isatty and isatty()) and not options.quiet and not os.environ.get("CI")
+    return Progress(stderr) if wanted else None

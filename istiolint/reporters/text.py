@@ -46,10 +46,16 @@ def format_lines(report, quiet: bool = False) -> list[tuple[str, str]]:
         total = s["errors"] + s["warnings"] + s["infos"]
         counts = f"{_plural(s['errors'], 'error')}, {_plural(s['warnings'], 'warning')}, {_plural(s['infos'], 'info')}"
         checked = f"{_plural(s['files'], 'file')}, {_plural(s['resources'], 'resource')}"
+        hidden = []
+        if getattr(report, "suppressed", 0):
+            hidden.append(f"{report.suppressed} suppressed")
+        if getattr(report, "baselined", 0):
+            hidden.append(f"{report.baselined} in the baseline")
+        note = f" ({', '.join(hidden)})" if hidden else ""
         if total:
-            out.append(("bold", f"Found {counts} in {checked}."))
+            out.append(("bold", f"Found {counts} in {checked}{note}."))
         else:
-            out.append(("bold green", f"All clean: {checked} checked."))
+            out.append(("bold green", f"All clean: {checked} checked{note}."))
     return out
 
 
