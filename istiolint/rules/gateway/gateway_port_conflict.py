@@ -72,6 +72,12 @@ class _Entry:
     server: Server
 
 
+def _same_gateway(a: Any, b: Any) -> bool:
+    """One Gateway object: the same resource, or two copies of one namespace/name (the later one
+    replaces the earlier when applied, so they never coexist)."""
+    return a is b or (a.namespace, a.name) == (b.namespace, b.name)
+
+
 def _compatible(first: str, later: str) -> bool:
     """Can a server of class ``later`` join a listener whose first server is of class ``first``?"""
     return first == later and first in (HTTP, SNI)
@@ -241,7 +247,7 @@ def _place(entries: list[_Entry], collect: _Collector, cross_reason: str | None)
         if key not in listeners:
             listeners[key] = (entry, _HostIndex(), _HostIndex())
         first, hosts, tls_hosts = listeners[key]
-        same_gateway = first.gateway is entry.gateway
+        same_gateway = _same_gateway(first.gateway, entry.gateway)
         if entry is not first and not _compatible(first.server.listener_class, server.listener_class):
             if (cross_reason is None) == same_gateway:
                 where = f"spec.servers[{first.server.index}]" if same_gateway else \
@@ -270,8 +276,7 @@ def _check_hosts(entry: _Entry, hosts: _HostIndex, tls_hosts: _HostIndex, collec
         path = server.path + ("hosts", j)
         if server.tls is not None:
             for _, other in tls_hosts.same(host):
-                if other.gateway is entry.gateway and cross_reason is None or \
-                        other.gateway is not entry.gateway and cross_reason is not None:
+                if _same_gateway(other.gateway, entry.gateway) == (cross_reason is None):
                     where = _where(other, entry, cross_reason)
                     collect.add(entry, other, path,
                                 f"host '{host}' on port {port} is already served with TLS by {where}: TLS hosts "
@@ -282,7 +287,7 @@ def _check_hosts(entry: _Entry, hosts: _HostIndex, tls_hosts: _HostIndex, collec
                 skipped = True  # a repeat from the other pass: istiod skips the server all the same
         if cross_reason is not None:
             for other_host, other in hosts.intersecting(host):
-                if other.gateway is not entry.gateway:
+                if not _same_gateway(other.gateway, entry.gateway):
                     collect.add(entry, other, path,
                                 f"host '{host}' on port {port} overlaps host '{other_host}' of {_where(other, entry, cross_reason)}: "
                                 "conflicting Gateways (IST0145): the two servers compete for the same "
@@ -304,7 +309,7 @@ def _check_hosts(entry: _Entry, hosts: _HostIndex, tls_hosts: _HostIndex, collec
 
 def _where(other: _Entry, entry: _Entry, cross_reason: str | None) -> str:
     text = f"the {other.server.describe()} at spec.servers[{other.server.index}]"
-    if other.gateway is entry.gateway:
+    if _same_gateway(other.gateway, entry.gateway):
         return text + " of this Gateway"
     return f"{text} of {_gateway_label(other.gateway)} ({cross_reason})"
 

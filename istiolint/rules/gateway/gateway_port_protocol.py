@@ -214,7 +214,9 @@ def _check_protocol_vs_tls(resource, ctx, server: Server) -> Iterator:
                           f"port 443 is declared {protocol}: clients connecting to 443 speak TLS, which a "
                           "plain-text listener cannot read. Use protocol HTTPS with a tls block",
                           severity=WARNING)
-    elif number == 80 and protocol in TLS_FAMILY:
+    elif number == 80 and protocol in TLS_FAMILY and server.mode not in ("ISTIO_MUTUAL", "AUTO_PASSTHROUGH"):
+        # ISTIO_MUTUAL and AUTO_PASSTHROUGH serve sidecars, which are told to speak (m)TLS to this port
+        # (e.g. an egress gateway originating TLS on 80); only outside clients expect plain HTTP on 80.
         yield ctx.finding(resource, server.path + ("port", "protocol"),
                           f"port 80 is declared {protocol}: clients connecting to 80 speak plain HTTP, which a "
                           "TLS listener rejects. Use protocol HTTP on port 80 and serve TLS on 443",
