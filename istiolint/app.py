@@ -85,19 +85,23 @@ class InputFile:
 
 def discover(paths: list[str], errors: list[str]) -> Iterator[str]:
     """Files to lint, in a stable order. Directories are walked recursively for *.yaml/*.yml/*.json;
-    symlinked directories are followed once (a loop is cut where it closes)."""
+    symlinked directories are followed once (a loop is cut where it closes).
+
+    A path named here that does not exist is a run error (exit 2). What goes wrong inside a walked
+    directory (a broken or looping symlink, an unreadable file or subdirectory) is yielded like a file,
+    so that ``read_input`` reports it as a finding on that path and the rest is still linted."""
     seen_files: set[str] = set()
     for given in paths:
         if given == "-":
             yield "-"
             continue
         path = Path(given)
-        if not path.exists() and not path.is_symlink():
-            errors.append(f"{given}: no such file or directory")
+        if not os.path.lexists(given):
+            errors.append(f"{display_path(given)}: no such file or directory")
             continue
-        if path.is_dir():
+        if _is_dir(given):
             visited: set[str] = set()
-            for file in _walk(path, visited, errors):
+            for file in _walk(path, visited):
                 real = os.path.realpath(file)
                 if real not in seen_files:
                     seen_files.add(real)
@@ -109,28 +113,46 @@ def discover(paths: list[str], errors: list[str]) -> Iterator[str]:
                 yield given
 
 
-def _walk(directory: Path, visited: set[str], errors: list[str]) -> Iterator[str]:
+def display_path(path: str) -> str:
+    """``path`` as reports show it. A file name that is not valid UTF-8 reaches Python with lone
+    surrogates, which no UTF-8 output can carry: show those bytes as ``\\xNN`` instead."""
+    try:
+        path.encode("utf-8")
+        return path
+    except UnicodeEncodeError:
+        return path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def _is_dir(path: str) -> bool:
+    try:
+        return os.path.isdir(path)
+    except (OSError, ValueError):
+        return False
+
+
+def _walk(directory: Path, visited: set[str]) -> Iterator[str]:
     real = os.path.realpath(directory)
     if real in visited:
-        return  # a symlink loop, or a directory reached twice
+        return  # a symlink loop, or a directory reached twice: its files are linted once
     visited.add(real)
     try:
         entries = sorted(os.scandir(directory), key=lambda e: e.name)
-    except OSError as err:
-        errors.append(f"{directory}: cannot read directory: {err.strerror}")
+    except OSError:
+        yield str(directory)  # read_input says why it cannot be read
         return
     for entry in entries:
         try:
             if entry.is_dir():
                 if entry.name not in SKIPPED_DIRS:
-                    yield from _walk(Path(entry.path), visited, errors)
-            elif entry.name.endswith(YAML_SUFFIXES) and (entry.is_file() or entry.is_symlink()):
-                if entry.is_symlink() and not os.path.exists(entry.path):
-                    errors.append(f"{entry.path}: broken symbolic link")
-                    continue
-                yield entry.path
-        except OSError as err:
-            errors.append(f"{entry.path}: {err.strerror}")
+                    yield from _walk(Path(entry.path), visited)
+            elif entry.name.endswith(YAML_SUFFIXES):
+                if entry.is_file() or (entry.is_symlink() and not os.path.exists(entry.path)):
+                    yield entry.path  # a regular file, or a broken link that read_input reports
+                # Anything else (a FIFO, a device, a socket, or a link to one) is skipped: reading a
+                # FIFO nobody writes to would hang the run.
+        except OSError:
+            if entry.name.endswith(YAML_SUFFIXES) or entry.is_symlink():
+                yield entry.path  # e.g. a symlink to itself (ELOOP): read_input reports it
 
 
 def read_input(path: str, stdin: IO[bytes] | None, max_size: int) -> InputFile:
@@ -138,14 +160,26 @@ def read_input(path: str, stdin: IO[bytes] | None, max_size: int) -> InputFile:
         data = (stdin or sys.stdin.buffer).read(max_size + 1)
     else:
         try:
+            if os.path.islink(path) and not os.path.exists(path):
+                target = os.readlink(path)
+                if os.path.lexists(os.path.join(os.path.dirname(path), target)) or target == os.path.basename(path):
+                    return InputFile(path, None, f"cannot read file: symbolic link loop ({path} -> {target})")
+                return InputFile(path, None, f"cannot read file: broken symbolic link to {target}")
+            if os.path.isdir(path):
+                with os.scandir(path):
+                    pass
+                return InputFile(path, None, "cannot read directory")
             size = os.path.getsize(path)
             if size > max_size:
                 return InputFile(path, None, f"file is {size:,} bytes, over the {max_size:,}-byte limit "
                                              "(--max-file-size); not linted")
+            # Pipes and devices named on the command line are read (``lint <(helm template .)``),
+            # never more than the size limit.
             with open(path, "rb") as handle:
                 data = handle.read(max_size + 1)
         except OSError as err:
-            return InputFile(path, None, f"cannot read file: {err.strerror or err}")
+            what = "directory" if _is_dir(path) else "file"
+            return InputFile(path, None, f"cannot read {what}: {err.strerror or err}")
     if len(data) > max_size:
         return InputFile(path, None, f"input is over the {max_size:,}-byte limit (--max-file-size); not linted")
     return InputFile(path, data)
@@ -250,14 +284,15 @@ def analyze(options: Options, stdin: IO[bytes] | None = None,
 
     def load(path: str, analyze: bool) -> None:
         item = read_input(path, stdin, options.max_file_size)
+        shown = display_path(path)  # what findings name: always valid UTF-8
         if item.raw is None:
-            source = SourceFile(path, "", [], [LoadProblem("limit", 1, 1, item.problem or "not read")])
+            source = SourceFile(shown, "", [], [LoadProblem("limit", 1, 1, item.problem or "not read")])
         else:
             text, problem = decode(item.raw)
-            source = load_text(text, path) if text is not None else SourceFile(path, "", [], [problem])
+            source = load_text(text, shown) if text is not None else SourceFile(shown, "", [], [problem])
         if analyze:
             sources.append(source)
-            analyzed.add(path)
+            analyzed.update((path, shown))
         for resource, _document, _base in resources_of(source, options.namespace, analyze):
             if resource is not None:
                 resources.append(resource)
@@ -290,7 +325,9 @@ def analyze(options: Options, stdin: IO[bytes] | None = None,
     findings = sorted(iter_unique(result.findings), key=Finding.sort_key)
 
     lines = {s.path: s.lines for s in sources}
-    outcome = apply(findings, lines, resources, catalog, config, cli_suppressions)
+    # Comments are scanned only in files that mention istiolint at all (one substring test per file).
+    commented = {s.path: lines[s.path] for s in sources if "istiolint:" in s.text}
+    outcome = apply(findings, commented, resources, catalog, config, cli_suppressions)
     findings = outcome.kept
     unused_entry = catalog.find(UNUSED_SUPPRESSION)
     # Reported when asked for, or when a select list names the rule itself (as ruff's RUF100).

@@ -187,3 +187,12 @@ def test_cli_reads_the_configuration_and_isolated_skips_it(repo):
 ])
 def test_glob_semantics(path, pattern, expected):
     assert glob_match(path, pattern) is expected
+
+
+def test_exclude_applies_to_files_named_explicitly(repo):
+    # pre-commit passes file names: a chart template must stay excluded even then.
+    (repo / "k8s" / "legacy" / "tpl.yaml").write_text("spec: {{ .Values.x }}\n", encoding="utf-8")
+    (repo / ".istiolint.yaml").write_text("exclude: ['k8s/legacy/']\n", encoding="utf-8")
+    report, code, _ = analyze(Options(paths=["k8s/legacy/tpl.yaml", "k8s/clean.yaml"], find_config=True,
+                                      select=STABLE))
+    assert report.linted == ["k8s/clean.yaml"] and code == 0
