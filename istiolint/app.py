@@ -151,7 +151,7 @@ def _walk(directory: Path, visited: set[str]) -> Iterator[str]:
                 # Anything else (a FIFO, a device, a socket, or a link to one) is skipped: reading a
                 # FIFO nobody writes to would hang the run.
         except OSError:
-            if entry.name.endswith(YAML_SUFFIXES) or entry.is_symlink():
+            if entry.name.endswith(YAML_SUFFIXES):
                 yield entry.path  # e.g. a symlink to itself (ELOOP): read_input reports it
 
 
@@ -289,7 +289,11 @@ def analyze(options: Options, stdin: IO[bytes] | None = None,
             source = SourceFile(shown, "", [], [LoadProblem("limit", 1, 1, item.problem or "not read")])
         else:
             text, problem = decode(item.raw)
-            source = load_text(text, shown) if text is not None else SourceFile(shown, "", [], [problem])
+            if text is not None:
+                source = load_text(text, shown)
+            else:  # not parsed; text that is merely not UTF-8 is still shown in excerpts
+                lines = item.raw.decode("utf-8", "replace") if problem.kind != "binary" else ""
+                source = SourceFile(shown, lines, [], [problem])
         if analyze:
             sources.append(source)
             analyzed.update((path, shown))

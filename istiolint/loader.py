@@ -19,9 +19,25 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
+from ruamel.yaml.events import (
+    AliasEvent,
+    DocumentEndEvent,
+    DocumentStartEvent,
+    MappingEndEvent,
+    MappingStartEvent,
+    ScalarEvent,
+    SequenceEndEvent,
+    SequenceStartEvent,
+    StreamEndEvent,
+)
+
 # Limits that keep hostile input from exhausting memory or recursion in later stages.
 MAX_DEPTH = 100  # Kubernetes objects nest ~20 deep; deeper input is a mistake or an attack.
 MAX_ALIAS_NODES = 200_000  # nodes reachable through aliases in one document (alias bombs).
+# Nodes in one file: the loaded data costs ~200 bytes a node, so this keeps a file under ~1 GiB.
+# Real manifests have about one node per 15 bytes: a 40 MB file of Kubernetes objects stays under it.
+MAX_NODES = 3_000_000
+MAX_PROBLEMS = 1_000  # loader problems reported per file; past that the file is noise
 
 _NULLS = frozenset(("", "~", "null", "Null", "NULL"))
 _TRUE = frozenset(("y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON"))
@@ -62,7 +78,10 @@ class Document:
     data: Any
     line: int  # where the document's root node starts (1-based)
     column: int
-    table: dict[int, dict[Any, tuple[int, int, int, int]]]
+    # Positions of every entry of every container, keyed by the container's ``id``: for a mapping
+    # ``{key: packed key and value position}``, for a sequence ``[packed position of item i]`` (see
+    # ``_pack``). Packed ints take a third of the memory of tuples, which matters for large files.
+    table: dict[int, dict[str, int] | list[int]]
     # Paths of plain scalars that YAML 1.1 read as booleans although they look like words (``yes``).
     yaml11_bools: dict[tuple, str] = field(default_factory=dict)
     dropped: bool = False  # content dropped because a limit was exceeded
@@ -74,15 +93,33 @@ class Document:
         node = self.data
         for step in path:
             entries = self.table.get(id(node)) if isinstance(node, (dict, list)) else None
-            if entries is None or step not in entries:
+            packed = None
+            if isinstance(entries, dict) and isinstance(node, dict):
+                packed = entries.get(step) if isinstance(step, str) else None
+            elif isinstance(entries, list) and isinstance(node, list):
+                if type(step) is int and 0 <= step < len(entries) and step < len(node):
+                    packed = entries[step]
+            if packed is None:
                 key_position = None
                 break
-            key_line, key_col, line, col = entries[step]
+            key_line, key_col, line, col = _unpack(packed)
             key_position = (key_line, key_col)
             node = node[step]
         if key and key_position is not None:
             return key_position
         return line, col
+
+
+_BITS = 32
+_MASK = (1 << _BITS) - 1
+
+
+def _pack(key_line: int, key_col: int, line: int, col: int) -> int:
+    return (((key_line << _BITS | key_col) << _BITS | line) << _BITS) | col
+
+
+def _unpack(packed: int) -> tuple[int, int, int, int]:
+    return packed >> 3 * _BITS, (packed >> 2 * _BITS) & _MASK, (packed >> _BITS) & _MASK, packed & _MASK
 
 
 @dataclass(eq=False)
@@ -97,26 +134,69 @@ class SourceFile:
         return self.text.splitlines()
 
 
+# File signatures of binary formats people commit by mistake next to manifests (images, archives,
+# executables, documents). Any of them at the start means "not text", whatever the bytes after it.
+_BINARY_MAGIC = (
+    b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a", b"\xff\xd8\xff", b"\x1f\x8b", b"PK\x03\x04", b"PK\x05\x06",
+    b"\x7fELF", b"%PDF-", b"\xfd7zXZ\x00", b"\x28\xb5\x2f\xfd", b"7z\xbc\xaf\x27\x1c", b"Rar!\x1a\x07",
+    b"\xca\xfe\xba\xbe", b"\xcf\xfa\xed\xfe", b"\xce\xfa\xed\xfe", b"\x04\x22\x4d\x18",
+)
+_BINARY_NAMES = {
+    b"\x89PNG": "a PNG image", b"GIF8": "a GIF image", b"\xff\xd8\xff": "a JPEG image", b"\x1f\x8b": "gzip data",
+    b"PK": "a zip archive", b"\x7fELF": "an ELF executable", b"%PDF": "a PDF document",
+}
+# Bytes that never occur in a text file (C0 controls except tab, LF, VT, FF, CR, ESC; DEL).
+_CONTROL_BYTES = bytes(b for b in range(32) if b not in (9, 10, 11, 12, 13, 27)) + b"\x7f"
+_SAMPLE = 8192
+
+
+def _binary_reason(raw: bytes) -> str | None:
+    """Why ``raw`` is not a text file (None when it looks like text). Looks at the first 8 KiB only."""
+    if raw.startswith(_BINARY_MAGIC):
+        kind = next((name for magic, name in _BINARY_NAMES.items() if raw.startswith(magic)), "binary data")
+        return f"binary file ({kind}); not parsed"
+    sample = raw[:_SAMPLE]
+    if b"\x00" in sample:
+        return "binary file (contains NUL bytes); not parsed"
+    controls = len(sample) - len(sample.translate(None, _CONTROL_BYTES))
+    if sample and controls * 10 > len(sample):  # >10% control bytes: no YAML file looks like that
+        return "binary file (mostly control characters); not parsed"
+    return None
+
+
 def decode(raw: bytes) -> tuple[str | None, LoadProblem | None]:
-    """Bytes → text. UTF-8 (with or without BOM) and UTF-16/32 with a BOM, as YAML allows."""
-    if raw.startswith(b"\xef\xbb\xbf"):
-        raw = raw[3:]
+    """Bytes → text. UTF-8 (with or without BOM) and UTF-16/32 with a BOM, as YAML allows.
+
+    Binary files give one ``binary`` problem and no text; text that is not valid UTF-8 gives one
+    ``syntax`` problem at the first bad byte (line and column in characters, byte offset in the file).
+    """
+    if raw.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")):
+        try:
+            return raw.decode("utf-32"), None
+        except UnicodeDecodeError:
+            pass
     elif raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
             return raw.decode("utf-16"), None
         except UnicodeDecodeError:
             pass
-    if b"\x00" in raw[:8192]:
-        return None, LoadProblem("binary", 1, 1, "binary file (contains NUL bytes); not parsed")
+    offset = 0
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw, offset = raw[3:], 3
+    reason = _binary_reason(raw)
+    if reason is not None:
+        return None, LoadProblem("binary", 1, 1, reason)
     try:
         return raw.decode("utf-8"), None
     except UnicodeDecodeError as err:
-        before = raw[: err.start]
-        line = before.count(b"\n") + 1
-        column = len(before) - (before.rfind(b"\n") + 1) + 1
+        line_start = raw.rfind(b"\n", 0, err.start) + 1
+        line = raw.count(b"\n", 0, err.start) + 1
+        # Everything before the bad byte decoded, so the column can be counted in characters.
+        column = len(raw[line_start: err.start].decode("utf-8")) + 1
         return None, LoadProblem(
             "syntax", line, column,
-            f"invalid UTF-8 byte 0x{raw[err.start]:02x} at byte offset {err.start}; save the file as UTF-8",
+            f"invalid UTF-8 byte 0x{raw[err.start]:02x} at byte offset {err.start + offset}; "
+            "save the file as UTF-8",
         )
 
 
@@ -177,70 +257,176 @@ def _key_string(key: Any) -> str:
     return str(key)
 
 
-def _count_nodes(value: Any, limit: int) -> int:
-    """Nodes reachable from ``value`` (shared sub-trees counted each time), stopping past ``limit``."""
+def _measure(value: Any, budget: int) -> tuple[int, int]:
+    """(nodes, height) of ``value`` with shared sub-trees counted each time, as an alias expands
+    them; counting stops once past ``budget``. Height counts container levels (0 for a scalar)."""
     count = 0
-    stack = [value]
+    height = 0
+    stack = [(value, 1)]
     while stack:
-        node = stack.pop()
+        node, depth = stack.pop()
         count += 1
-        if count > limit:
-            return count
-        if isinstance(node, dict):
-            stack.extend(node.values())
-        elif isinstance(node, list):
-            stack.extend(node)
-    return count
+        if count > budget:
+            break
+        if isinstance(node, (dict, list)):
+            if depth > height:
+                height = depth
+            if count + len(stack) + len(node) > budget + 1:
+                return budget + 1, height  # wider than what is left: no need to look further
+            stack.extend((item, depth + 1) for item in (node.values() if isinstance(node, dict) else node))
+    return count, height
 
 
-def _event_parser(text: str):
-    """A ``get_event`` callable over ``text``: the C parser if installed, else ruamel's pure parser."""
+def _event_parser(text: str, pure: bool = False):
+    """(``get_event`` callable over ``text``, whether it is the pure parser): the C parser from
+    ruamel.yaml.clib if installed (unless ``pure``), else ruamel's pure-Python parser (~10× slower)."""
     try:
+        if pure:
+            raise ImportError
         from _ruamel_yaml import CParser  # ruamel.yaml.clib
-    except ImportError:  # pragma: no cover - exercised only without the C extension
+    except ImportError:
         from ruamel.yaml import YAML
 
-        events = iter(YAML(typ="safe", pure=True).parse(text))
-        return lambda: next(events, None)
-    return CParser(text).get_event
+        events = iter(YAML(typ="safe", pure=True).parse(text))  # pragma: no cover - without the C parser
+        return (lambda: next(events, None)), True
+    return CParser(text).get_event, False
 
 
 class _Frame:
-    __slots__ = ("container", "entries", "is_map", "pending_key", "key_pos", "merge_sources", "slot")
+    __slots__ = ("container", "entries", "is_map", "pending_key", "key_pos", "merge_sources", "slot", "flow")
 
-    def __init__(self, container, is_map, slot):
+    def __init__(self, container, is_map, slot, flow):
         self.container = container
-        self.entries: dict = {}
+        self.entries: Any = {} if is_map else []
         self.is_map = is_map
         self.pending_key: Any = _NO_KEY
         self.key_pos = (0, 0)
         self.merge_sources: list = []
         self.slot = slot  # key or index of this container in its parent
+        self.flow = flow  # written in flow style ([...] or {...})
 
 
 _NO_KEY = object()
 
+# The C parser (libyaml) rejects a colon inside a plain scalar in a flow collection
+# (``addresses: [1.2.3.4, 2001:db8::1]``), which kubectl (go-yaml) reads as the string
+# "2001:db8::1". On that error the text is parsed again with such colons replaced by a private-use
+# character (one character for one, so every position stays right) that is turned back into ":" in
+# every scalar read.
+_FLOW_COLON = "found unexpected ':'"
+# A word (no blanks, no flow indicators) that does not start with an indicator and has a colon after
+# its first character: go-yaml reads its colons as part of a plain scalar, except a final one
+# followed by a blank (``key: value``). Words starting with ":" stay: in a flow collection go-yaml
+# takes that colon for an indicator and fails on ``[::1]``, as the C parser does.
+_COLON_WORD_RE = re.compile(r"(?<![^\s,\[\]{}])[^\s,\[\]{}:\"'&*!%#|>@`][^\s,\[\]{}:]*:[^\s,\[\]{}]*")
+
+
+def _mask_colons(text: str) -> tuple[str, str] | None:
+    """(text with in-scalar colons replaced by a placeholder, the placeholder), or None when no
+    private-use character is free to serve as one."""
+    placeholder = next((chr(c) for c in range(0xE000, 0xF900) if chr(c) not in text), None)
+    if placeholder is None:
+        return None
+
+    def mask(match: re.Match) -> str:
+        word = match.group()
+        end = match.end()
+        if word.endswith(":") and (end == len(text) or text[end] in " \t\r\n"):
+            return word[:-1].replace(":", placeholder) + ":"
+        return word.replace(":", placeholder)
+
+    return _COLON_WORD_RE.sub(mask, text), placeholder
+
 
 def load_text(text: str, path: str = "<string>") -> SourceFile:
     """Parse every document of a YAML/JSON stream. Problems are returned as data, never raised."""
+    documents, problems, retry = _load(text)
+    if retry:
+        masked = _mask_colons(text)
+        if masked is not None:
+            documents, problems, _ = _load(masked[0], masked[1], text)
+    conflict = _conflict_markers(text)
+    if conflict is not None:
+        # A parse error after the first marker is the markers' doing: say the cause once.
+        problems = [conflict] + [p for p in problems if not (p.kind == "syntax" and p.line >= conflict.line)]
+    return SourceFile(path, text, documents, problems)
+
+
+def _load(text: str, colon: str | None = None, original: str | None = None
+          ) -> tuple[list[Document], list[LoadProblem], bool]:
+    """(documents, problems, whether to parse again with colons masked). ``colon`` is the placeholder
+    of a masked ``text``; ``original`` the text before masking (for messages)."""
     documents: list[Document] = []
     problems: list[LoadProblem] = []
     try:
-        _parse_stream(text, documents, problems)
+        _parse_stream(text, documents, problems, colon)
     except _ParseAbort:
         pass
-    except Exception as err:  # the parser's own errors carry a position
-        mark = getattr(err, "problem_mark", None) or getattr(err, "context_mark", None)
-        line = (mark.line + 1) if mark is not None else 1
-        column = (mark.column + 1) if mark is not None else 1
-        problem = getattr(err, "problem", None) or str(err)
-        context = getattr(err, "context", None)
-        context_mark = getattr(err, "context_mark", None)
-        if context and context_mark is not None and mark is not None and context_mark.line != mark.line:
-            context = f"{context} that starts at line {context_mark.line + 1}, column {context_mark.column + 1}"
-        message = f"{problem} ({context})" if context else str(problem)
-        problems.append(LoadProblem("syntax", line, column, _friendly_syntax(message, text, line), len(documents)))
-    return SourceFile(path, text, documents, problems)
+    except Exception as err:  # the parser's own errors; they carry a position
+        if colon is None and getattr(err, "problem", None) == _FLOW_COLON:
+            return documents, problems, True
+        problem = _parser_problem(err, original or text, len(documents))
+        if colon is not None:
+            problem = LoadProblem(problem.kind, problem.line, problem.column, problem.message.replace(colon, ":"),
+                                  problem.document)
+        problems.append(problem)
+    return documents, problems, False
+
+
+def _parser_problem(err: Exception, text: str, document: int) -> LoadProblem:
+    """A parser exception as a problem, with its position and the likely cause in plain words."""
+    position = getattr(err, "position", None)
+    if getattr(err, "reason", None) is not None and isinstance(position, int):
+        # A reader error: a character YAML does not allow (control characters, U+FFFE, ...).
+        line = text.count("\n", 0, position) + 1
+        column = position - (text.rfind("\n", 0, position) + 1) + 1
+        character = getattr(err, "character", None)
+        code = f"U+{character:04X}" if isinstance(character, int) else repr(character)
+        return LoadProblem("syntax", line, column,
+                           f"character {code} is not allowed in YAML ({err.reason})", document)
+    mark = getattr(err, "problem_mark", None) or getattr(err, "context_mark", None)
+    line = (mark.line + 1) if mark is not None else 1
+    column = (mark.column + 1) if mark is not None else 1
+    problem = getattr(err, "problem", None) or str(err)
+    context = getattr(err, "context", None)
+    context_mark = getattr(err, "context_mark", None)
+    if context == "while scanning a quoted scalar" and context_mark is not None and "end of stream" in str(problem):
+        # The parser notices at the end of the file; the mistake is where the quote opens.
+        line, column = context_mark.line + 1, context_mark.column + 1
+        return LoadProblem("syntax", line, column,
+                           _friendly_syntax("unterminated quoted string: this quote is never closed", text, line),
+                           document)
+    if context and context_mark is not None and mark is not None and context_mark.line != mark.line:
+        context = f"{context} that starts at line {context_mark.line + 1}, column {context_mark.column + 1}"
+    message = f"{problem} ({context})" if context else str(problem)
+    if problem == "did not find expected node content" and mark is not None and _char_at(text, mark.index) == ":":
+        # ``addresses: [::1]``: in a flow collection go-yaml (kubectl) fails on it too.
+        message += '; a value in [...] or {...} cannot start with ":": quote it, e.g. "::1"'
+    return LoadProblem("syntax", line, column, _friendly_syntax(message, text, line), document)
+
+
+def _char_at(text: str, index: Any) -> str:
+    return text[index] if isinstance(index, int) and 0 <= index < len(text) else ""
+
+
+_HELM_HINT = "; looks like an unrendered Helm template: lint the output of `helm template`"
+_CONFLICT_RE = re.compile(r"^(<{7}|>{7})(?: |$)", re.MULTILINE)
+
+
+def _conflict_markers(text: str) -> LoadProblem | None:
+    """Git's conflict markers: an unresolved merge, whether or not the YAML still parses."""
+    if "<<<<<<<" not in text:
+        return None
+    found = {}
+    for match in _CONFLICT_RE.finditer(text):
+        found.setdefault(match.group(1)[0], match.start())
+    if "<" not in found or ">" not in found or found[">"] < found["<"]:
+        return None
+    start = found["<"]
+    line = text.count("\n", 0, start) + 1
+    end_line = text.count("\n", 0, found[">"]) + 1
+    return LoadProblem("syntax", line, 1, f"unresolved merge conflict: git conflict markers at lines {line} to "
+                                          f"{end_line}; resolve the conflict", 0)
 
 
 def _friendly_syntax(message: str, text: str, line: int) -> str:
@@ -248,8 +434,8 @@ def _friendly_syntax(message: str, text: str, line: int) -> str:
     lines = text.splitlines()
     source = lines[line - 1] if 0 < line <= len(lines) else ""
     if "{{" in text and "}}" in text:
-        return message + "; looks like an unrendered Helm template: lint the output of `helm template`"
-    if source.startswith(("<<<<<<<", "=======", ">>>>>>>")) or "\n<<<<<<< " in text:
+        return message + _HELM_HINT
+    if source.startswith(("<<<<<<<", "=======", ">>>>>>>")) or _conflict_markers(text) is not None:
         return message + "; the file contains merge conflict markers"
     if "\t" in source[: len(source) - len(source.lstrip())]:
         return message + "; YAML does not allow tabs for indentation"
@@ -260,17 +446,27 @@ class _ParseAbort(Exception):
     pass
 
 
-def _parse_stream(text: str, documents: list[Document], problems: list[LoadProblem]) -> None:
-    get_event = _event_parser(text)
+def _parse_stream(text: str, documents: list[Document], problems: list[LoadProblem], colon: str | None = None) -> None:
+    get_event, pure = _event_parser(text)
     stack: list[_Frame] = []
-    anchors: dict[str, tuple[Any, int, int]] = {}
-    table: dict[int, dict] = {}
+    open_ids: set[int] = set()  # containers still being read (an alias to one is recursive)
+    anchors: dict[str, Any] = {}
+    table: dict[int, Any] = {}
     yaml11: dict[tuple, str] = {}
+    strings: dict[str, str] = {}  # one object per distinct short string: keys repeat a lot
     root: Any = None
     root_pos = (1, 1)
     doc_index = 0
     alias_nodes = 0
+    nodes = 0
     dropped = False
+
+    def problem(kind: str, line: int, col: int, message: str, path: tuple = ()) -> None:
+        if len(problems) < MAX_PROBLEMS:
+            problems.append(LoadProblem(kind, line, col, message, doc_index, path))
+        elif len(problems) == MAX_PROBLEMS:
+            problems.append(LoadProblem("limit", line, col, f"more than {MAX_PROBLEMS:,} problems in this file; "
+                                                            "the rest are not reported", doc_index))
 
     def next_slot() -> Any:
         """Key or index that the next value attached to the innermost container will get."""
@@ -280,10 +476,8 @@ def _parse_stream(text: str, documents: list[Document], problems: list[LoadProbl
     def path_to_next() -> tuple:
         return tuple(frame.slot for frame in stack[1:]) + (next_slot(),)
 
-    def attach(value: Any, line: int, col: int, anchor: str | None) -> None:
+    def attach(value: Any, line: int, col: int) -> None:
         nonlocal root, root_pos
-        if anchor:
-            anchors[anchor] = (value, line, col)
         if not stack:
             root, root_pos = value, (line, col)
             return
@@ -292,7 +486,8 @@ def _parse_stream(text: str, documents: list[Document], problems: list[LoadProbl
             if frame.pending_key is _NO_KEY:
                 # ``value`` is a key.
                 if isinstance(value, (dict, list)):
-                    problems.append(LoadProblem("syntax", line, col, "a mapping key must be a scalar", doc_index))
+                    message = "a mapping key must be a scalar"
+                    problem("syntax", line, col, message + _HELM_HINT if "{{" in text else message)
                     value = "<complex key>"
                 frame.pending_key = value
                 frame.key_pos = (line, col)
@@ -308,70 +503,89 @@ def _parse_stream(text: str, documents: list[Document], problems: list[LoadProbl
             key = _key_string(key)
             container = frame.container
             if key in container:
-                first = frame.entries[key]
-                problems.append(LoadProblem(
+                first_line = _unpack(frame.entries[key])[0]
+                problem(
                     "duplicate-key", kl, kc,
-                    f'duplicate key "{key}" (first at line {first[0]}); kubectl silently keeps the last '
+                    f'duplicate key "{key}" (first at line {first_line}); kubectl silently keeps the last '
                     "value and istioctl rejects the file: remove one",
-                    doc_index, tuple(f.slot for f in stack[1:]) + (key,),
-                ))
+                    tuple(f.slot for f in stack[1:]) + (key,),
+                )
             container[key] = value
-            frame.entries[key] = (kl, kc, line, col)
+            frame.entries[key] = _pack(kl, kc, line, col)
         else:
-            frame.entries[len(frame.container)] = (line, col, line, col)
+            frame.entries.append(_pack(line, col, line, col))
             frame.container.append(value)
 
     while True:
         event = get_event()
         if event is None:
             break
-        name = type(event).__name__
-        if name == "ScalarEvent":
+        cls = type(event)
+        if cls is ScalarEvent or cls is AliasEvent or cls is MappingStartEvent or cls is SequenceStartEvent:
+            nodes += 1
+            if nodes > MAX_NODES:
+                mark = event.start_mark
+                problem("limit", mark.line + 1, mark.column + 1,
+                        f"more than {MAX_NODES:,} YAML nodes in this file; the rest of the file is not linted "
+                        "(split it into smaller files)")
+                raise _ParseAbort
+        if cls is ScalarEvent:
             mark = event.start_mark
             line, col = mark.line + 1, mark.column + 1
             value = event.value
             tag = event.tag
+            if colon is not None:
+                value = value.replace(colon, ":")
+                tag = tag.replace(colon, ":") if tag else tag
+            if pure and not value.isascii():
+                value = _valid_unicode(value, line, col, problem)
             if tag and tag != "!":
                 if tag not in _STANDARD_TAGS:
-                    problems.append(LoadProblem(
+                    problem(
                         "tag", line, col,
                         f"YAML tag {tag.replace(_TAG_PREFIX, '!!')} is not allowed in a Kubernetes manifest; "
                         "the value is read as a plain string, nothing is constructed",
-                        doc_index,
-                    ))
+                    )
                 else:
                     value = _resolve_tagged(value, tag)
             elif not event.style:
+                if pure and value.startswith(":") and stack and stack[-1].flow:
+                    # go-yaml (kubectl) takes a colon that starts a flow item for an indicator.
+                    problem("syntax", line, col, f'"{value[:40]}" in a flow collection cannot start with ":" '
+                                                 "(kubectl fails on it); quote it")
                 resolved = resolve_plain(value)
                 if value in YAML11_ONLY_BOOLS and stack and not (stack[-1].is_map and stack[-1].pending_key is _NO_KEY):
                     yaml11[path_to_next()] = value
                 value = resolved
-            attach(value, line, col, event.anchor)
-        elif name == "MappingStartEvent" or name == "SequenceStartEvent":
+            if type(value) is str and len(value) <= 64:
+                value = strings.setdefault(value, value)
+            if event.anchor:
+                anchors[event.anchor] = value
+            attach(value, line, col)
+        elif cls is MappingStartEvent or cls is SequenceStartEvent:
             mark = event.start_mark
             line, col = mark.line + 1, mark.column + 1
-            is_map = name == "MappingStartEvent"
-            depth = len(stack) + 1
-            if depth > MAX_DEPTH:
-                problems.append(LoadProblem(
-                    "limit", line, col,
-                    f"nesting deeper than {MAX_DEPTH} levels; the rest of the file is not linted", doc_index,
-                ))
+            is_map = cls is MappingStartEvent
+            if len(stack) + 1 > MAX_DEPTH:
+                problem("limit", line, col, f"nesting deeper than {MAX_DEPTH} levels; the rest of the file is not linted")
                 raise _ParseAbort
-            if event.tag and event.tag not in _STANDARD_TAGS and event.tag != "!":
-                problems.append(LoadProblem(
+            tag = event.tag.replace(colon, ":") if colon is not None and event.tag else event.tag
+            if tag and tag not in _STANDARD_TAGS and tag != "!":
+                problem(
                     "tag", line, col,
-                    f"YAML tag {event.tag.replace(_TAG_PREFIX, '!!')} is not allowed in a Kubernetes manifest; "
+                    f"YAML tag {tag.replace(_TAG_PREFIX, '!!')} is not allowed in a Kubernetes manifest; "
                     "nothing is constructed",
-                    doc_index,
-                ))
+                )
             container: Any = {} if is_map else []
             slot = next_slot() if stack and not (stack[-1].is_map and stack[-1].pending_key is _NO_KEY) else None
-            attach(container, line, col, event.anchor)
-            frame = _Frame(container, is_map, slot)
-            stack.append(frame)
-        elif name == "MappingEndEvent" or name == "SequenceEndEvent":
+            if event.anchor:
+                anchors[event.anchor] = container
+            attach(container, line, col)
+            stack.append(_Frame(container, is_map, slot, bool(event.flow_style)))
+            open_ids.add(id(container))
+        elif cls is MappingEndEvent or cls is SequenceEndEvent:
             frame = stack.pop()
+            open_ids.discard(id(frame.container))
             if frame.merge_sources:
                 for source in frame.merge_sources:
                     source_entries = table.get(id(source), {})
@@ -381,40 +595,61 @@ def _parse_stream(text: str, documents: list[Document], problems: list[LoadProbl
                             if key in source_entries:
                                 frame.entries[key] = source_entries[key]
             table[id(frame.container)] = frame.entries
-        elif name == "AliasEvent":
+        elif cls is AliasEvent:
             mark = event.start_mark
             line, col = mark.line + 1, mark.column + 1
-            target = anchors.get(event.anchor)
-            if target is None:
-                problems.append(LoadProblem("syntax", line, col, f"unknown alias *{event.anchor}", doc_index))
-                attach(None, line, col, None)
+            if event.anchor not in anchors:
+                problem("syntax", line, col, f"unknown alias *{event.anchor}")
+                attach(None, line, col)
                 continue
-            value = target[0]
+            value = anchors[event.anchor]
             if isinstance(value, (dict, list)):
-                alias_nodes += _count_nodes(value, MAX_ALIAS_NODES)
-                if alias_nodes > MAX_ALIAS_NODES and not dropped:
-                    dropped = True
-                    problems.append(LoadProblem(
-                        "limit", line, col,
-                        f"aliases expand this document to more than {MAX_ALIAS_NODES:,} nodes (a YAML bomb?); "
-                        "the document is not linted",
-                        doc_index,
-                    ))
-                if dropped:
+                if id(value) in open_ids:
+                    # ``a: &x [*x]``: a node that contains itself. go-yaml rejects it, and expanding
+                    # it would never end.
+                    problem("syntax", line, col, f"alias *{event.anchor} refers to a node that contains it "
+                                                 "(a recursive alias); kubectl rejects it")
                     value = None
-            attach(value, line, col, None)
-        elif name == "DocumentStartEvent":
+                elif dropped:
+                    value = None
+                else:
+                    count, height = _measure(value, MAX_ALIAS_NODES - alias_nodes)
+                    alias_nodes += count
+                    if alias_nodes > MAX_ALIAS_NODES:
+                        problem("limit", line, col,
+                                f"aliases expand this document to more than {MAX_ALIAS_NODES:,} nodes (a YAML "
+                                "bomb?); the document is not linted")
+                        dropped, value = True, None
+                    elif len(stack) + height > MAX_DEPTH:
+                        problem("limit", line, col,
+                                f"aliases nest this document deeper than {MAX_DEPTH} levels; the document is "
+                                "not linted")
+                        dropped, value = True, None
+            attach(value, line, col)
+        elif cls is DocumentStartEvent:
             stack.clear()
+            open_ids.clear()
             anchors.clear()
             table = {}
             yaml11 = {}
             root, root_pos = None, (event.start_mark.line + 1, event.start_mark.column + 1)
             alias_nodes = 0
             dropped = False
-        elif name == "DocumentEndEvent":
+        elif cls is DocumentEndEvent:
             documents.append(Document(
                 doc_index, None if dropped else root, root_pos[0], root_pos[1], table, yaml11, dropped
             ))
             doc_index += 1
-        elif name == "StreamEndEvent":
+        elif cls is StreamEndEvent:
             break
+
+
+def _valid_unicode(value: str, line: int, col: int, problem) -> str:
+    """``value`` without lone surrogates (from escapes such as ``"\\ud800"``), which no JSON or
+    UTF-8 output can carry; the C parser rejects them, the pure one does not."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        problem("syntax", line, col, "invalid Unicode escape (a lone surrogate) in a string")
+        return value.encode("utf-8", "replace").decode("utf-8")
+    return value
