@@ -1,0 +1,497 @@
+"""What the input declares, for the reference rules (IL4xx): services, DestinationRules, workloads, Secrets.
+
+One ``Registry`` per run (memoised on the index) answers "which Service or ServiceEntry does this host
+name, and is it visible from here?" the way Istio resolves it:
+
+- A dot-less short name is expanded with the namespace of the resource that holds it (never the
+  Service's); any host with a dot is literal, so ``reviews.default`` is not the Service ``reviews`` of
+  ``default`` (its registry name is ``reviews.default.svc.<cluster domain>``).
+- A Kubernetes Service is known by ``name.ns.svc.<domain>`` only and is visible where its
+  ``networking.istio.io/exportTo`` annotation says; a ServiceEntry by its hosts exactly as written
+  (wildcards by suffix) and visible where ``spec.exportTo`` says.
+
+Every lookup uses all resources of the index, ``--context`` ones included; rules only report on the
+resources being analysed (the engine calls them for those only).
+
+**Closed world.** A target missing from the input is reported only when the input "could have held it"
+(``could_hold_*`` below) or with ``--strict-references``: files are often linted one at a time, and a
+VirtualService naturally routes to a Service of another file.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, field
+from typing import Any, Iterator
+
+from .hosts import (
+    expand_short_name,
+    host_matches,
+    hosts_intersect,
+    is_ip,
+    is_wildcard,
+    normalize_host,
+    parse_fqdn,
+    service_export_to,
+    visible_to,
+)
+from .model import Index, Resource
+from .workloads import Workload, labels_match, workloads
+
+# Istio's config root namespace (meshConfig.rootNamespace defaults to the control plane's namespace):
+# DestinationRules there apply mesh-wide; policies there with a selector pick workloads of any namespace.
+ROOT_NAMESPACE = "istio-system"
+# Namespaces every cluster with Istio has, whether or not the input declares them.
+ALWAYS_PRESENT_NAMESPACES = frozenset(("default", "kube-system", "kube-public", "kube-node-lease", ROOT_NAMESPACE))
+# The default install's ingress gateway (istio-system, these labels) is assumed to exist, as istioctl does:
+# a Gateway selecting `istio: ingressgateway` is the norm and the input rarely holds Istio's own pods.
+IMPLICIT_INGRESS_LABELS = {"istio": "ingressgateway", "app": "istio-ingressgateway"}
+
+SERVICE_KINDS = ("Service",)
+
+
+# --------------------------------------------------------------------------- small helpers
+
+
+def str_map(value: Any) -> dict[str, str] | None:
+    """A label map as Kubernetes stores it (strings); None when it is not a mapping."""
+    if not isinstance(value, dict):
+        return None
+    return {str(k): ("" if v is None else str(v)) for k, v in value.items()}
+
+
+def format_labels(labels: dict) -> str:
+    return ", ".join(f"{k}={v}" for k, v in labels.items()) or "(empty)"
+
+
+def close_names(name: str, candidates: Any, n: int = 1) -> list[str]:
+    return difflib.get_close_matches(name, sorted(set(candidates)), n=n, cutoff=0.75)
+
+
+def consumer_namespaces(export_to: Any, own_namespace: str | None) -> set[str]:
+    """Namespaces whose proxies use a VirtualService/DestinationRule with this ``exportTo``.
+
+    Unset means everywhere; we then check from the resource's own namespace (it is one of them).
+    ``*`` likewise. ``.`` is the own namespace; ``~`` (not valid for these kinds) exports nowhere.
+    """
+    own = own_namespace or ""
+    if not isinstance(export_to, list) or not export_to:
+        return {own}
+    out: set[str] = set()
+    for entry in export_to:
+        if not isinstance(entry, str):
+            continue
+        if entry in (".", "*"):
+            out.add(own)
+        elif entry != "~":
+            out.add(entry)
+    return out
+
+
+# --------------------------------------------------------------------------- the registry
+
+
+@dataclass(frozen=True)
+class Target:
+    """A Service or ServiceEntry a host resolves to."""
+
+    resource: Resource
+    export_to: list | None
+    ports: tuple[int, ...] | None  # None when unknown (not a core Service, or no ports listed)
+    host: str  # the registry host that matched (the Service FQDN, or the ServiceEntry host)
+
+    @property
+    def kind(self) -> str:
+        return self.resource.kind or ""
+
+    @property
+    def label(self) -> str:
+        return f"{self.kind} {self.resource.namespace}/{self.resource.name}"
+
+    def visible_from(self, namespace: str) -> bool:
+        return visible_to(self.export_to, self.resource.namespace, namespace)
+
+
+@dataclass(frozen=True)
+class DestinationRuleInfo:
+    resource: Resource
+    host: str  # expanded in the DestinationRule's namespace, lower-cased
+    subsets: tuple[str, ...]
+    export_to: list | None
+
+
+def _int_ports(items: Any, key: str) -> tuple[int, ...] | None:
+    if not isinstance(items, list):
+        return None
+    ports = [p.get(key) for p in items if isinstance(p, dict)]
+    ints = tuple(p for p in ports if isinstance(p, int) and not isinstance(p, bool))
+    return ints or None
+
+
+@dataclass
+class Registry:
+    cluster_domain: str
+    services: dict[tuple[str, str], list[Target]] = field(default_factory=dict)  # (ns, name) -> Services
+    entries_exact: dict[str, list[Target]] = field(default_factory=dict)  # literal SE host -> entries
+    entries_wild: list[Target] = field(default_factory=list)  # SE wildcard hosts
+    service_namespaces: set[str] = field(default_factory=set)
+    entries: list[Target] = field(default_factory=list)
+    rules: list[DestinationRuleInfo] = field(default_factory=list)
+    rules_exact: dict[str, list[DestinationRuleInfo]] = field(default_factory=dict)
+    rules_wild: list[DestinationRuleInfo] = field(default_factory=list)
+    secrets: set[tuple[str, str]] = field(default_factory=set)
+    secret_namespaces: set[str] = field(default_factory=set)
+    namespace_objects: set[str] = field(default_factory=set)
+    known_namespaces: set[str] = field(default_factory=set)
+
+    # ------------------------------------------------------------------ hosts
+
+    def lookup(self, host: str) -> list[Target]:
+        """Every Service/ServiceEntry the (already expanded, lower-cased) host names, visible or not."""
+        found: list[Target] = []
+        if is_wildcard(host):
+            # A wildcard destination (allowed for VirtualService/DestinationRule hosts) names whatever it covers.
+            for (ns, name), targets in self.services.items():
+                fqdn = f"{name}.{ns}.svc.{self.cluster_domain}".lower()
+                if hosts_intersect(host, fqdn):
+                    found.extend(targets)
+            for target in self.entries:
+                if hosts_intersect(host, target.host):
+                    found.append(target)
+            return found
+        parsed = parse_fqdn(host, self.cluster_domain)
+        if parsed is not None:
+            name, ns = parsed
+            found.extend(self.services.get((ns, name), ()))
+        found.extend(self.entries_exact.get(host, ()))
+        found.extend(t for t in self.entries_wild if host_matches(t.host, host))
+        return found
+
+    def services_named(self, name: str) -> list[Target]:
+        return [t for (ns, n), targets in self.services.items() if n == name for t in targets]
+
+    def service_names_in(self, namespace: str) -> list[str]:
+        return [n for (ns, n) in self.services if ns == namespace]
+
+    def entries_visible_from(self, namespaces: set[str]) -> bool:
+        return any(t.visible_from(ns) for t in self.entries for ns in namespaces)
+
+    # ------------------------------------------------------------------ destination rules
+
+    def rules_for(self, host: str) -> list[DestinationRuleInfo]:
+        """DestinationRules whose host is this host or a wildcard covering it (any namespace)."""
+        return self.rules_exact.get(host, []) + [r for r in self.rules_wild if host_matches(r.host, host)]
+
+    def subset_rules_for(self, host: str) -> list[DestinationRuleInfo]:
+        """Those of :meth:`rules_for` that say something about subsets: this host's own DestinationRules,
+        and wildcard ones that define subsets (a wildcard TLS policy says nothing about them)."""
+        return [r for r in self.rules_for(host) if r.host == host or r.subsets]
+
+
+def registry(index: Index, cluster_domain: str) -> Registry:
+    """The run's registry (built once per index and cluster domain)."""
+    return index.memo(f"references.registry:{cluster_domain}", lambda ix: _build(ix, cluster_domain))
+
+
+def _build(index: Index, cluster_domain: str) -> Registry:
+    reg = Registry(cluster_domain=cluster_domain.lower())
+    for svc in index.of_kind(*SERVICE_KINDS):
+        if not svc.name or not svc.namespace:
+            continue
+        # Only core Services carry ports we understand; a Knative Service (serving.knative.dev) also
+        # creates a Kubernetes Service of its name, so it counts as a host with unknown ports.
+        ports = _int_ports(svc.spec.get("ports"), "port") if svc.group == "" else None
+        fqdn = f"{svc.name}.{svc.namespace}.svc.{cluster_domain}".lower()
+        target = Target(svc, service_export_to(svc.annotations), ports, fqdn)
+        reg.services.setdefault((svc.namespace, svc.name), []).append(target)
+        reg.service_namespaces.add(svc.namespace)
+    for se in index.of_kind("ServiceEntry"):
+        hosts = se.spec.get("hosts")
+        if not isinstance(hosts, list):
+            continue
+        export_to = se.spec.get("exportTo") if isinstance(se.spec.get("exportTo"), list) else None
+        ports = _int_ports(se.spec.get("ports"), "number")
+        for raw in hosts:
+            host = normalize_host(raw)
+            if not host:
+                continue
+            target = Target(se, export_to, ports, host)
+            reg.entries.append(target)
+            if is_wildcard(host):
+                reg.entries_wild.append(target)
+            else:
+                reg.entries_exact.setdefault(host, []).append(target)
+    for dr in index.of_kind("DestinationRule"):
+        host = expand_short_name(dr.spec.get("host"), dr.namespace, cluster_domain)
+        if not isinstance(host, str) or not host:
+            continue
+        subsets = dr.spec.get("subsets")
+        names = tuple(s["name"] for s in subsets if isinstance(s, dict) and isinstance(s.get("name"), str)) \
+            if isinstance(subsets, list) else ()
+        export_to = dr.spec.get("exportTo") if isinstance(dr.spec.get("exportTo"), list) else None
+        info = DestinationRuleInfo(dr, host.lower(), names, export_to)
+        reg.rules.append(info)
+        if is_wildcard(info.host):
+            reg.rules_wild.append(info)
+        else:
+            reg.rules_exact.setdefault(info.host, []).append(info)
+    for secret in index.of_kind("Secret"):
+        if secret.name and secret.namespace:
+            reg.secrets.add((secret.namespace, secret.name))
+            reg.secret_namespaces.add(secret.namespace)
+    reg.namespace_objects = {r.name for r in index.of_kind("Namespace") if r.name}
+    reg.known_namespaces = index.namespaces() | ALWAYS_PRESENT_NAMESPACES
+    return reg
+
+
+# --------------------------------------------------------------------------- host resolution
+
+
+@dataclass
+class Resolution:
+    """What a destination host resolves to, seen from some namespaces."""
+
+    written: str
+    host: str  # expanded and lower-cased
+    targets: list[Target]
+    visible: list[Target]
+    service: tuple[str, str] | None  # (name, ns) when the host is a Kubernetes Service FQDN
+    dotted_service: tuple[str, str] | None  # (name, ns) when the host is `name.ns` or `name.ns.svc`
+
+    @property
+    def found(self) -> bool:
+        return bool(self.visible)
+
+
+def resolve(reg: Registry, written: str, namespace: str, consumers: set[str]) -> Resolution:
+    host = (expand_short_name(written, namespace, reg.cluster_domain) or "").lower()
+    targets = reg.lookup(host)
+    visible = [t for t in targets if any(t.visible_from(c) for c in consumers)]
+    service = parse_fqdn(host, reg.cluster_domain)
+    dotted = None
+    labels = host.split(".")
+    if service is None and not is_wildcard(host) and (
+            len(labels) == 2 or (len(labels) >= 3 and labels[2] == "svc")) and all(labels):
+        # `name.ns`, `name.ns.svc` or `name.ns.svc.<another domain>`: a Kubernetes-style name only when `ns`
+        # is a namespace we know of (otherwise it is an ordinary domain such as httpbin.org).
+        if labels[1] in reg.known_namespaces or (labels[1], labels[0]) in reg.services:
+            dotted = (labels[0], labels[1])
+    return Resolution(written, host, targets, visible, service, dotted)
+
+
+def could_hold(reg: Registry, res: Resolution, consumers: set[str], strict: bool) -> bool:
+    """Closed world: would the input have held the missing target of ``res`` if it existed?"""
+    if strict or res.targets:
+        return True  # hidden by exportTo: the target is in the input
+    if res.service is not None:
+        name, ns = res.service
+        if ns in reg.service_namespaces:
+            return True
+        # A short name for a Service the input has in another namespace: the classic cross-namespace slip
+        # (a short name is expanded with the namespace of the resource that holds it).
+        return "." not in res.written and bool(reg.services_named(name))
+    labels = res.host.split(".")
+    if len(labels) > 3 and labels[2] == "svc":
+        # `name.ns.svc.<another domain>`: another cluster's or a federated mesh's names, provided by
+        # registries the input does not describe.
+        return False
+    if res.dotted_service is not None:
+        name, ns = res.dotted_service
+        if reg.services.get((ns, name)) or ns in reg.service_namespaces:
+            return True
+    return reg.entries_visible_from(consumers)
+
+
+def describe_missing(reg: Registry, res: Resolution, consumers: set[str], what: str,
+                     consequence: str = "requests routed there fail (503)") -> str:
+    """Why ``res`` resolves to nothing visible, and what was probably meant."""
+    where = ", ".join(sorted(consumers))
+    shown = f'"{res.written}"' + (f" ({res.host})" if res.host != res.written.lower() else "")
+    if res.targets:
+        hidden = res.targets[0]
+        export = ", ".join(str(e) for e in hidden.export_to or [])
+        how = "networking.istio.io/exportTo annotation" if hidden.kind == "Service" else "exportTo"
+        return (f"{what} {shown} is {hidden.label}, which is not visible from namespace {where} "
+                f"(its {how} is [{export}]), so {consequence}: export it there or refer to it from a "
+                "namespace that sees it")
+    text = f"{what} {shown} matches no Service or ServiceEntry visible from namespace {where}, so {consequence}"
+    hint = _hint(reg, res)
+    return text + (f"; {hint}" if hint else "")
+
+
+def _hint(reg: Registry, res: Resolution) -> str:
+    domain = reg.cluster_domain
+    if res.dotted_service is not None:
+        name, ns = res.dotted_service
+        fqdn = f"{name}.{ns}.svc.{domain}"
+        exists = "a Service " + f"{ns}/{name} exists; " if reg.services.get((ns, name)) else ""
+        if len(res.host.split(".")) > 3:
+            return f"{exists}the cluster domain is {domain}: did you mean {fqdn}?"
+        return (f"{exists}Istio takes a host with a dot literally and expands only dot-less short names, "
+                f"so this is not the Service's name: did you mean {fqdn}?")
+    if res.service is not None:
+        name, ns = res.service
+        elsewhere = sorted({t.resource.namespace for t in reg.services_named(name)} - {ns})
+        if elsewhere and "." not in res.written:
+            return (f"a Service {name} exists in namespace {elsewhere[0]}, but a short name is expanded with "
+                    f"the namespace of the resource that holds it ({ns}): write "
+                    f"{name}.{elsewhere[0]}.svc.{domain}")
+        if elsewhere:
+            return f"a Service {name} exists in namespace {elsewhere[0]}: did you mean {name}.{elsewhere[0]}.svc.{domain}?"
+        close = close_names(name, reg.service_names_in(ns))
+        if close:
+            return f"did you mean {close[0]}?"
+        return ""
+    close = close_names(res.host, [t.host for t in reg.entries])
+    return f"did you mean {close[0]}?" if close else ""
+
+
+# --------------------------------------------------------------------------- VirtualService destinations
+
+
+@dataclass(frozen=True)
+class DestinationRef:
+    """One destination of a VirtualService route or mirror."""
+
+    path: tuple  # path of the destination mapping (or of the route entry when it has none)
+    destination: dict | None
+    section: str  # http, tcp or tls
+    mirror: bool
+
+    @property
+    def host(self) -> Any:
+        return self.destination.get("host") if self.destination is not None else None
+
+    @property
+    def subset(self) -> Any:
+        return self.destination.get("subset") if self.destination is not None else None
+
+    @property
+    def port_number(self) -> Any:
+        port = self.destination.get("port") if self.destination is not None else None
+        return port.get("number") if isinstance(port, dict) else None
+
+
+def destinations(vs: Resource) -> Iterator[DestinationRef]:
+    """Route destinations of http/tcp/tls rules, then http mirrors (``mirror`` and ``mirrors``)."""
+    for section in ("http", "tcp", "tls"):
+        rules = vs.spec.get(section)
+        if not isinstance(rules, list):
+            continue
+        for i, rule in enumerate(rules):
+            if not isinstance(rule, dict):
+                continue
+            routes = rule.get("route")
+            if isinstance(routes, list):
+                for j, route in enumerate(routes):
+                    if not isinstance(route, dict):
+                        continue
+                    dest = route.get("destination")
+                    if isinstance(dest, dict):
+                        yield DestinationRef(("spec", section, i, "route", j, "destination"), dest, section, False)
+                    else:
+                        yield DestinationRef(("spec", section, i, "route", j), None, section, False)
+            if section != "http":
+                continue
+            mirror = rule.get("mirror")
+            if isinstance(mirror, dict):
+                yield DestinationRef(("spec", "http", i, "mirror"), mirror, section, True)
+            mirrors = rule.get("mirrors")
+            if isinstance(mirrors, list):
+                for k, item in enumerate(mirrors):
+                    if isinstance(item, dict) and isinstance(item.get("destination"), dict):
+                        yield DestinationRef(("spec", "http", i, "mirrors", k, "destination"),
+                                             item["destination"], section, True)
+
+
+_HOST_CHARS = re.compile(r"[A-Za-z0-9.*-]+")
+_NAME_CHARS = re.compile(r"[a-z0-9.-]+")
+
+
+def checkable_host(host: Any) -> bool:
+    """A host we can look up: not empty, not `*`, not an IP address, and not a template placeholder
+    (`$HOST`, `{{ .Values.host }}`, `NAME_PLACEHOLDER`: characters no DNS name has)."""
+    return isinstance(host, str) and bool(host) and host != "*" and not is_ip(host) \
+        and _HOST_CHARS.fullmatch(host) is not None
+
+
+def checkable_name(name: Any) -> bool:
+    """A Kubernetes object name we can look up (not a template placeholder such as `$CREDENTIAL_NAME`)."""
+    return isinstance(name, str) and _NAME_CHARS.fullmatch(name) is not None
+
+
+# --------------------------------------------------------------------------- workloads
+
+
+@dataclass(frozen=True)
+class Selectable:
+    """A workload as a selector sees it (a pod, a pod template, or the implicit default ingress)."""
+
+    namespace: str
+    labels: dict
+    workload: Workload | None  # None for the implicit ingress gateway
+
+    @property
+    def label(self) -> str:
+        if self.workload is None:
+            return f"the default ingress gateway ({ROOT_NAMESPACE})"
+        return f"{self.workload.resource.kind} {self.namespace}/{self.workload.name}"
+
+
+def selectable(index: Index) -> list[Selectable]:
+    """Every workload of the input, plus Istio's default ingress gateway (assumed installed)."""
+    def build(ix: Index) -> list[Selectable]:
+        out = [Selectable(w.namespace or "", w.labels, w) for w in workloads(ix)]
+        out.append(Selectable(ROOT_NAMESPACE, dict(IMPLICIT_INGRESS_LABELS), None))
+        return out
+
+    return index.memo("references.selectable", build)
+
+
+def input_workloads(index: Index) -> list[Selectable]:
+    """Workloads the input really holds (the implicit ingress gateway left out)."""
+    return [s for s in selectable(index) if s.workload is not None]
+
+
+def select(index: Index, selector: dict, namespace: str | None) -> list[Selectable]:
+    """Workloads (of ``namespace``, or all when None) whose labels include every pair of ``selector``."""
+    return [s for s in selectable(index)
+            if (namespace is None or s.namespace == namespace) and labels_match(selector, s.labels)]
+
+
+def has_workloads(index: Index, namespace: str | None = None) -> bool:
+    return any(namespace is None or s.namespace == namespace for s in input_workloads(index))
+
+
+def near_miss(index: Index, selector: dict, namespace: str | None) -> str:
+    """A hint for a selector that picks nothing: workloads elsewhere it would pick, or the values in use."""
+    if namespace is not None:
+        elsewhere = [s for s in select(index, selector, None) if s.namespace != namespace]
+        if elsewhere:
+            return (f"{elsewhere[0].label} matches, but this selector only picks workloads of namespace "
+                    f"{namespace}")
+    pool = [s for s in input_workloads(index) if namespace is None or s.namespace == namespace]
+    for key, want in selector.items():
+        values = sorted({s.labels[str(key)] for s in pool if str(key) in s.labels})
+        if values and str(want) not in values:
+            shown = ", ".join(values[:5]) + (", ..." if len(values) > 5 else "")
+            return f"workloads {'there ' if namespace is not None else ''}have {key}: {shown}"
+    return ""
+
+
+def looks_like_gateway(workload: Selectable) -> bool:
+    """A workload that is an Istio gateway proxy (so the input holds the mesh's gateway deployments)."""
+    labels = workload.labels
+    if "istio" in labels or "gateway.networking.k8s.io/gateway-name" in labels or "istio.io/gateway-name" in labels:
+        return True
+    annotations = workload.workload.annotations if workload.workload else {}
+    if "gateway" in str(annotations.get("inject.istio.io/templates", "")):
+        return True
+    pod_spec = workload.workload.pod_spec if workload.workload else {}
+    containers = pod_spec.get("containers") if isinstance(pod_spec, dict) else None
+    for container in containers if isinstance(containers, list) else ():
+        if isinstance(container, dict) and ("proxyv2" in str(container.get("image", ""))
+                                            or container.get("name") == "istio-proxy"):
+            return True
+    return False

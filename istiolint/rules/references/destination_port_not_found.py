@@ -1,0 +1,40 @@
+"""IL403 destination-port-not-found: a destination port that the Service or ServiceEntry does not expose."""
+
+from __future__ import annotations
+
+from ...references import checkable_host, consumer_namespaces, destinations, registry, resolve
+
+CODE = "IL403"
+KINDS = ("VirtualService",)
+
+
+def known_ports(res) -> tuple[set[int], str] | None:
+    """Ports of every visible target, or None when any of them has ports we cannot know."""
+    ports: set[int] = set()
+    for target in res.visible:
+        if target.ports is None:
+            return None
+        ports.update(target.ports)
+    if not res.visible:
+        return None
+    return ports, res.visible[0].label
+
+
+def check(resource, ctx):
+    consumers = consumer_namespaces(resource.spec.get("exportTo"), resource.namespace)
+    if not consumers:
+        return
+    reg = registry(ctx.index, ctx.settings.cluster_domain)
+    for ref in destinations(resource):
+        number = ref.port_number
+        if not isinstance(number, int) or isinstance(number, bool) or not checkable_host(ref.host):
+            continue
+        res = resolve(reg, ref.host, resource.namespace, consumers)
+        known = known_ports(res)
+        if known is None or number in known[0]:
+            continue
+        ports, label = known
+        listed = ", ".join(str(p) for p in sorted(ports))
+        yield ctx.finding(resource, ref.path + ("port", "number"), (
+            f"{label} has no port {number} (its ports: {listed}); Istio builds no cluster for "
+            f"{res.host}:{number} and requests fail (503): use one of the service ports"))

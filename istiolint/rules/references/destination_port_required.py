@@ -1,0 +1,44 @@
+"""IL404 destination-port-required: a destination without a port, to a service with several ports."""
+
+from __future__ import annotations
+
+from ...hosts import effective_gateway_refs, expand_short_name
+from ...references import checkable_host, consumer_namespaces, destinations, registry, resolve
+from .destination_port_not_found import known_ports
+
+CODE = "IL404"
+KINDS = ("VirtualService",)
+
+
+def _self_routed(resource, host: str, cluster_domain: str) -> bool:
+    """A mesh-only VirtualService routing its own host: the sidecar picks the service port the request came
+    in on, which the service necessarily has, so leaving the port out is unambiguous."""
+    if any(not ref.mesh for ref in effective_gateway_refs(resource.spec.get("gateways"), resource.namespace)):
+        return False
+    hosts = resource.spec.get("hosts")
+    own = {(expand_short_name(h, resource.namespace, cluster_domain) or "").lower()
+           for h in (hosts if isinstance(hosts, list) else ()) if isinstance(h, str)}
+    return host in own
+
+
+def check(resource, ctx):
+    consumers = consumer_namespaces(resource.spec.get("exportTo"), resource.namespace)
+    if not consumers:
+        return
+    reg = registry(ctx.index, ctx.settings.cluster_domain)
+    for ref in destinations(resource):
+        if ref.destination is None or ref.port_number is not None or not checkable_host(ref.host):
+            continue
+        port = ref.destination.get("port")
+        if port is not None and not isinstance(port, dict):
+            continue  # malformed: the schema rule reports it
+        res = resolve(reg, ref.host, resource.namespace, consumers)
+        known = known_ports(res)
+        if known is None or len(known[0]) < 2 or _self_routed(resource, res.host, reg.cluster_domain):
+            continue
+        ports, label = known
+        listed = ", ".join(str(p) for p in sorted(ports))
+        yield ctx.finding(resource, ref.path + ("host",), (
+            f"{label} exposes several ports ({listed}) and this destination names none; on a gateway, or for "
+            "a host other than the VirtualService's own, Istio then uses the port the request arrived on, "
+            "which may not be a port of this service: set destination.port.number"))

@@ -1,0 +1,75 @@
+"""IL402 destination-subset-not-found: a route or mirror names a subset no applicable DestinationRule
+defines for that host."""
+
+from __future__ import annotations
+
+from ...hosts import visible_to
+from ...references import (
+    ROOT_NAMESPACE,
+    checkable_host,
+    consumer_namespaces,
+    destinations,
+    registry,
+    resolve,
+)
+
+CODE = "IL402"
+KINDS = ("VirtualService",)
+
+
+def _applies(rule, consumers: set[str], service_namespaces: set[str]) -> bool:
+    """Istio uses a DestinationRule of the client's namespace, else of the service's namespace, else of
+    the root namespace, provided it is exported to the client's namespace."""
+    ns = rule.resource.namespace
+    if ns not in consumers | service_namespaces | {ROOT_NAMESPACE}:
+        return False
+    return any(visible_to(rule.export_to, ns, c) for c in consumers)
+
+
+def check(resource, ctx):
+    consumers = consumer_namespaces(resource.spec.get("exportTo"), resource.namespace)
+    if not consumers:
+        return
+    reg = registry(ctx.index, ctx.settings.cluster_domain)
+    for ref in destinations(resource):
+        subset = ref.subset
+        if not isinstance(subset, str) or not subset or not checkable_host(ref.host):
+            continue
+        res = resolve(reg, ref.host, resource.namespace, consumers)
+        service_namespaces = {t.resource.namespace for t in res.targets}
+        if res.service is not None:
+            service_namespaces.add(res.service[1])
+        rules = reg.subset_rules_for(res.host)
+        applicable = [r for r in rules if _applies(r, consumers, service_namespaces)]
+        if any(subset in r.subsets for r in applicable):
+            continue
+        path = ref.path + ("subset",)
+        elsewhere = [r for r in rules if subset in r.subsets]
+        if elsewhere:
+            rule = elsewhere[0]
+            other = rule.resource
+            clients = ", ".join(sorted(consumers))
+            if other.namespace in consumers | service_namespaces | {ROOT_NAMESPACE}:
+                export = ", ".join(str(e) for e in rule.export_to or [])
+                why = f"it is not exported to namespace {clients} (exportTo: [{export}])"
+            else:
+                why = (f"a DestinationRule is taken from the client's namespace ({clients}), the service's "
+                       f"namespace or {ROOT_NAMESPACE}, not from {other.namespace}")
+            yield ctx.finding(resource, path, (
+                f'subset "{subset}" of {res.host} is defined by DestinationRule {other.namespace}/{other.name}, '
+                f"which does not apply here: {why}; requests to this subset fail (503)"),
+                related=[ctx.related(other, ("metadata", "name"), "the subset is defined here")])
+            continue
+        if rules:
+            defined = sorted({s for r in applicable or rules for s in r.subsets})
+            first = (applicable or rules)[0].resource
+            listed = ", ".join(defined) if defined else "none"
+            yield ctx.finding(resource, path, (
+                f'no DestinationRule for {res.host} defines subset "{subset}" (subsets defined: {listed}); '
+                "requests routed to it fail (503): add the subset or fix the name"),
+                related=[ctx.related(first, ("spec", "subsets"), "subsets of this host are defined here")])
+            continue
+        if ctx.settings.strict_references:
+            yield ctx.finding(resource, path, (
+                f'subset "{subset}" is used but no DestinationRule for {res.host} defines subsets; '
+                "requests routed to it fail (503): add a DestinationRule with this subset"))
