@@ -1,0 +1,1 @@
+"""VirtualService routing rules (IL3xx): routes and match entries that can never be used."""

@@ -1,0 +1,260 @@
+"""The ordered route analysis of one VirtualService, shared by the IL30x rules (a helper module: it
+declares no CODE).
+
+Istio tries a VirtualService's ``http`` rules top to bottom and takes the first rule with a match entry
+that applies (entries of one rule are alternatives). A rule without ``match`` (or with an empty list)
+matches everything. So an entry M is dead when an earlier entry E -- in an earlier rule, or earlier in
+the same rule -- *covers* it: every request matching M also matches E. Coverage itself is decided by
+``istiolint.analysis.match_cover``; this module walks the rules once, remembers the first covering
+entry of each entry, and is memoised per run so the rules sharing it compute it once.
+
+TCP routes follow the same first-match order with one exception (istiod's sidecar listener code): on
+sidecars an entry with ``destinationSubnets`` does not end the list, it becomes a filter chain of its
+own and Envoy picks the most specific destination prefix among the chains. Such an entry therefore
+hides nothing on sidecars; on gateways subnets are not evaluated and the first matching route wins.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ...analysis.match_cover import http_match_covers, matches_everything, tcp_match_covers
+from ...hosts import MESH_GATEWAY, resolve_gateway_ref
+
+HTTP, TCP, TLS = "http", "tcp", "tls"
+MEMO_KEY = "routing.ordered"
+MAX_LISTED = 4
+
+
+# --------------------------------------------------------------------------- gateways
+
+
+def _gateway_key(raw: Any, namespace: Any) -> Any:
+    """``namespace/name`` (or ``mesh``) for a gateway reference, so VirtualService-level and
+    match-level spellings (``gw``, ``./gw``, ``ns/gw``, ``gw.ns``) compare equal. Unresolvable or
+    non-string values are returned unchanged (the coverage module then answers "undecidable")."""
+    if not isinstance(raw, str):
+        return raw
+    ref = resolve_gateway_ref(raw, namespace)
+    return ref.key if ref is not None else raw
+
+
+def resolve_gateways(value: Any, namespace: Any) -> Any:
+    """A ``gateways`` list with every entry resolved; anything that is not a list is returned as is."""
+    if not isinstance(value, list):
+        return value
+    return [_gateway_key(g, namespace) for g in value]
+
+
+def vs_gateways(resource: Any) -> Any:
+    """The VirtualService's resolved ``spec.gateways`` for the coverage functions (``[]`` = mesh)."""
+    value = resolve_gateways(resource.get(("spec", "gateways")), resource.namespace)
+    return [] if value is None else value
+
+
+def effective_gateways(data: Any, gateways: Any) -> set:
+    """Where an entry exists: its own ``gateways`` narrowing the VirtualService's (default mesh)."""
+    vs = set(g for g in gateways if isinstance(g, str)) if isinstance(gateways, list) else set()
+    vs = vs or {MESH_GATEWAY}
+    own = data.get("gateways") if isinstance(data, dict) else None
+    if isinstance(own, list) and own:
+        return vs & {g for g in own if isinstance(g, str)}
+    return vs
+
+
+# --------------------------------------------------------------------------- rules and entries
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One match entry of a route, or the implicit catch-all of a route without ``match``."""
+
+    kind: str
+    rule: int
+    index: int | None  # position in the rule's ``match`` list; None: the rule has no match entries
+    data: Any  # the entry, match-level gateways resolved (``{}`` for a rule without match)
+
+    @property
+    def path(self) -> tuple:
+        if self.index is None:
+            return ("spec", self.kind, self.rule)
+        return ("spec", self.kind, self.rule, "match", self.index)
+
+    @property
+    def implicit(self) -> bool:
+        return self.index is None
+
+    def label(self, rule: Any = None) -> str:
+        """``http[2].match[0]``, with the rule's and the entry's ``name`` when they are set:
+        ``http[2].match[0] (rule "beta", match "mobile")``."""
+        text = f"{self.kind}[{self.rule}]" + ("" if self.index is None else f".match[{self.index}]")
+        names = []
+        rule_name = rule.get("name") if isinstance(rule, dict) else None
+        if isinstance(rule_name, str) and rule_name:
+            names.append(f'rule "{rule_name}"')
+        entry_name = self.data.get("name") if isinstance(self.data, dict) and self.index is not None else None
+        if isinstance(entry_name, str) and entry_name:
+            names.append(f'match "{entry_name}"')
+        return text + (f" ({', '.join(names)})" if names else "")
+
+
+@dataclass
+class Rule:
+    index: int
+    raw: Any
+    entries: list[Entry] | None  # None: a malformed rule, left out of the analysis
+
+    def label(self, kind: str) -> str:
+        text = f"{kind}[{self.index}]"
+        name = self.raw.get("name") if isinstance(self.raw, dict) else None
+        if isinstance(name, str) and name:
+            text += f' (rule "{name}")'
+        return text
+
+
+def _normalized(entry: Any, namespace: Any) -> Any:
+    if isinstance(entry, dict) and isinstance(entry.get("gateways"), list):
+        entry = dict(entry)
+        entry["gateways"] = resolve_gateways(entry["gateways"], namespace)
+    return entry
+
+
+def rule_entries(kind: str, j: int, route: Any, namespace: Any, implicit: bool = True) -> list[Entry] | None:
+    """The entries of route ``j``: its match entries, or one implicit catch-all when it has none
+    (``implicit`` False: no entry at all, for TLS where a match is required). None when the route or
+    its ``match`` has the wrong type."""
+    if not isinstance(route, dict):
+        return None
+    match = route.get("match")
+    if match is None or (isinstance(match, list) and not match):
+        return [Entry(kind, j, None, {})] if implicit else []
+    if not isinstance(match, list):
+        return None
+    return [Entry(kind, j, k, _normalized(entry, namespace)) for k, entry in enumerate(match)]
+
+
+def has_subnets(data: Any) -> bool:
+    subnets = data.get("destinationSubnets") if isinstance(data, dict) else None
+    return isinstance(subnets, list) and bool(subnets)
+
+
+def covers(kind: str, e: Entry, m: Entry, e_gateways: Any, m_gateways: Any) -> bool:
+    """Does ``e``, tried before ``m``, take every request (connection) ``m`` would take?"""
+    if kind == HTTP:
+        return http_match_covers(e.data, m.data, e_gateways, m_gateways) is True
+    if kind == TCP:
+        if tcp_match_covers(e.data, m.data, e_gateways, m_gateways) is not True:
+            return False
+        # On sidecars an entry with destinationSubnets is a filter chain of its own (the most specific
+        # prefix wins), it does not end the route list: it hides nothing there.
+        if has_subnets(e.data) and MESH_GATEWAY in effective_gateways(m.data, m_gateways):
+            return False
+        return True
+    return False
+
+
+def is_catch_all(entry: Entry) -> bool:
+    return matches_everything(entry.data, entry.kind) if isinstance(entry.data, dict) else False
+
+
+# --------------------------------------------------------------------------- the analysis
+
+
+@dataclass
+class Analysis:
+    kind: str
+    gateways: Any
+    rules: list[Rule] = field(default_factory=list)
+    cover: dict[tuple[int, int | None], Entry] = field(default_factory=dict)
+
+    def covering(self, entry: Entry) -> Entry | None:
+        return self.cover.get((entry.rule, entry.index))
+
+    def is_dead(self, entry: Entry) -> bool:
+        return (entry.rule, entry.index) in self.cover
+
+    def rule(self, index: int) -> Rule:
+        return self.rules[index]
+
+    def shadowed_rules(self) -> list[Rule]:
+        """Rules every entry of which is covered by an earlier one."""
+        return [r for r in self.rules if r.entries and all(self.is_dead(e) for e in r.entries)]
+
+    def redundant_entries(self) -> list[tuple[Entry, Entry]]:
+        """(entry, covering entry) for covered entries of rules that are not wholly shadowed."""
+        out = []
+        for r in self.rules:
+            if not r.entries or all(self.is_dead(e) for e in r.entries):
+                continue
+            out.extend((e, self.cover[(e.rule, e.index)]) for e in r.entries if self.is_dead(e))
+        return out
+
+
+def compute(resource: Any, kind: str) -> Analysis:
+    gateways = vs_gateways(resource)
+    out = Analysis(kind, gateways)
+    routes = resource.get(("spec", kind))
+    if not isinstance(routes, list):
+        return out
+    earlier: list[Entry] = []
+    for j, route in enumerate(routes):
+        rule = Rule(j, route, rule_entries(kind, j, route, resource.namespace))
+        out.rules.append(rule)
+        for m in rule.entries or ():
+            for e in earlier:
+                if covers(kind, e, m, gateways, gateways):
+                    out.cover[(m.rule, m.index)] = e
+                    break
+            earlier.append(m)
+    return out
+
+
+def analysis(resource: Any, kind: str, index: Any) -> Analysis:
+    """The memoised :func:`compute` (route-shadowed and match-redundant both need it)."""
+    memo = index.memo(MEMO_KEY, lambda _index: {})
+    key = (id(resource), kind)
+    found = memo.get(key)
+    if found is None:
+        found = memo[key] = compute(resource, kind)
+    return found
+
+
+# --------------------------------------------------------------------------- messages
+
+
+def _uri_value(data: Any, *keys: str) -> tuple[str, str] | None:
+    uri = data.get("uri") if isinstance(data, dict) else None
+    if not isinstance(uri, dict):
+        return None
+    for key in keys:
+        value = uri.get(key)
+        if isinstance(value, str):
+            return key, value
+    return None
+
+
+def why(e: Entry, m: Entry) -> str:
+    """A short explanation of a coverage people often find surprising ('' when there is none)."""
+    data = e.data if isinstance(e.data, dict) else {}
+    rest = {k for k in data if k not in ("name", "ignoreUriCase")}
+    if e.implicit:
+        return "a rule without `match` matches every request" if e.kind == HTTP \
+            else "a route without `match` matches every connection"
+    if not rest:
+        return "an empty match entry matches everything"
+    if e.kind == HTTP and rest == {"uri"} and _uri_value(data, "prefix") == ("prefix", "/"):
+        return "`uri.prefix: /` matches every path"
+    e_prefix = _uri_value(data, "prefix")
+    m_value = _uri_value(m.data, "prefix", "exact")
+    if e_prefix and m_value:
+        p, v = e_prefix[1], m_value[1]
+        if v != p and v.startswith(p) and not p.endswith("/") and v[len(p)] != "/":
+            return (f"`prefix: {p}` is a plain string prefix, not a path segment: it also matches "
+                    f"`{v}`")
+    return ""
+
+
+def listing(items: list[str]) -> str:
+    shown = ", ".join(items[:MAX_LISTED])
+    return shown + (f" and {len(items) - MAX_LISTED} more" if len(items) > MAX_LISTED else "")
