@@ -23,6 +23,7 @@ from ...hosts import (
     server_host_admits,
     split_namespaced_host,
 )
+from ...protocols import HTTP_FAMILY
 
 ISTIO_NETWORKING = "networking.istio.io"
 K8S_GATEWAY_API = "gateway.networking.k8s.io"
@@ -33,7 +34,7 @@ HTTP, TLS, TCP, ANY = "http", "tls", "tcp", "any"
 ROUTE_KINDS = (HTTP, TLS, TCP)
 
 # Istio's protocol.IsHTTP(): these servers always get an HTTP connection manager.
-HTTP_PROTOCOLS = frozenset(("HTTP", "HTTP2", "GRPC", "GRPC-WEB", "HTTP_PROXY"))
+HTTP_PROTOCOLS = HTTP_FAMILY
 # Every other protocol Istio accepts on a Gateway server goes through the TCP/TLS filter-chain path.
 NON_HTTP_PROTOCOLS = frozenset(("HTTPS", "TLS", "TCP", "MONGO", "REDIS", "MYSQL"))
 TERMINATING_MODES = frozenset(("SIMPLE", "MUTUAL", "OPTIONAL_MUTUAL", "ISTIO_MUTUAL"))

@@ -12,15 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from ...hosts import split_namespaced_host
+from ...protocols import HTTP_FAMILY, PROTOCOLS, parse_protocol  # noqa: F401 (re-exported)
 
-# Istio parses a server's protocol case-insensitively (protocol.Parse); anything else is rejected.
-PROTOCOLS = {
-    "http": "HTTP", "https": "HTTPS", "http2": "HTTP2", "grpc": "GRPC", "grpc-web": "GRPC-WEB",
-    "tcp": "TCP", "tls": "TLS", "mongo": "MONGO", "redis": "REDIS", "mysql": "MYSQL", "udp": "UDP",
-    "http_proxy": "HTTP_PROXY",
-}
-# protocol.IsHTTP(): servers that always get an HTTP connection manager.
-HTTP_FAMILY = frozenset(("HTTP", "HTTP2", "GRPC", "GRPC-WEB", "HTTP_PROXY"))
 # protocol.IsTLS(): servers that must have a tls block.
 TLS_FAMILY = frozenset(("HTTPS", "TLS"))
 TLS_MODES = frozenset(("PASSTHROUGH", "SIMPLE", "MUTUAL", "AUTO_PASSTHROUGH", "ISTIO_MUTUAL", "OPTIONAL_MUTUAL"))
@@ -44,11 +37,6 @@ HTTP, SNI, OPAQUE = "HTTP", "SNI", "OPAQUE"
 def is_istio_gateway(resource: Any) -> bool:
     """An Istio Gateway (kind Gateway exists in the Gateway API too, with another shape)."""
     return getattr(resource, "kind", None) == "Gateway" and getattr(resource, "group", None) == ISTIO_NETWORKING
-
-
-def parse_protocol(value: Any) -> str | None:
-    """The canonical protocol name, or None when Istio would not accept it."""
-    return PROTOCOLS.get(value.lower()) if isinstance(value, str) else None
 
 
 def int_value(value: Any) -> int | None:

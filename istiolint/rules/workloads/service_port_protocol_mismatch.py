@@ -2,9 +2,10 @@
 destination Service port declares.
 
 Istio takes a Kubernetes Service port's protocol from ``appProtocol`` when set, else from the port name
-(``<protocol>[-<suffix>]``, case-insensitive); a ``protocol: UDP`` port is UDP whatever its name. That
-declared protocol decides how every sidecar (and the destination's own sidecar) handles the port: an
-HTTP-family port gets an HTTP connection manager, a TCP-family port an opaque TCP proxy. So:
+(``<protocol>[-<suffix>]``, case-insensitive); a ``protocol: UDP`` port is UDP whatever its name (see
+:func:`istiolint.protocols.declared_protocol`). That declared protocol decides how every sidecar (and
+the destination's own sidecar) handles the port: an HTTP-family port gets an HTTP connection manager, a
+TCP-family port an opaque TCP proxy. So:
 
 - an ``http`` route to a port declared TCP/MONGO/MYSQL/REDIS is never used by sidecars (their listener
   for that port has no HTTP routes) and, from a gateway, reaches a destination sidecar that treats the
@@ -23,20 +24,10 @@ from __future__ import annotations
 from typing import Any, Iterator
 
 from ...hosts import expand_short_name, is_wildcard, parse_fqdn
+from ...protocols import HTTP_FAMILY, OPAQUE_TCP, declared_protocol
 
 CODE = "IL501"
 KINDS = ("VirtualService",)
-
-HTTP_FAMILY = frozenset(("HTTP", "HTTP2", "GRPC", "GRPC-WEB", "HTTP_PROXY"))
-OPAQUE_TCP = frozenset(("TCP", "MONGO", "MYSQL", "REDIS"))
-# Istio's protocol names (protocol.Parse), for the name prefix or appProtocol.
-PROTOCOLS = {
-    "http": "HTTP", "https": "HTTPS", "http2": "HTTP2", "grpc": "GRPC", "grpc-web": "GRPC-WEB",
-    "tcp": "TCP", "tls": "TLS", "mongo": "MONGO", "redis": "REDIS", "mysql": "MYSQL", "udp": "UDP",
-    "http_proxy": "HTTP_PROXY",
-}
-# Kubernetes' own appProtocol values, as Istio maps them.
-K8S_APP_PROTOCOLS = {"kubernetes.io/h2c": "HTTP2", "kubernetes.io/ws": "HTTP", "kubernetes.io/wss": "HTTPS"}
 
 # route kind -> (declared protocols it disagrees with, why)
 MISMATCH = {
@@ -49,25 +40,6 @@ MISMATCH = {
                          "HTTP, so the destination's proxy expects unencrypted requests. Declare the port https "
                          "or tls, or terminate TLS at the gateway and use an http route"),
 }
-
-
-def declared_protocol(port: Any) -> tuple[str, str] | None:
-    """(protocol, what declared it) of a Service port, the way Istio reads it; None when unknown."""
-    if not isinstance(port, dict):
-        return None
-    if isinstance(port.get("protocol"), str) and port["protocol"].upper() == "UDP":
-        return "UDP", "protocol: UDP"
-    app = port.get("appProtocol")
-    if isinstance(app, str) and app:
-        found = K8S_APP_PROTOCOLS.get(app) or PROTOCOLS.get(app.lower())
-        if found:
-            return found, f"appProtocol: {app}"
-    name = port.get("name")
-    if isinstance(name, str) and name:
-        found = PROTOCOLS.get(name.partition("-")[0].lower())
-        if found:
-            return found, f"port name '{name}'"
-    return None
 
 
 def _service_port(service: Any, number: Any) -> tuple[int, dict] | None:

@@ -1,0 +1,1 @@
+"""Data that ships with istiolint as Python modules (generated; see scripts/)."""
