@@ -37,6 +37,13 @@ def positions(report, name: str | None = None) -> list[tuple]:
     return [(f.line, f.column, f.name) for f in report.findings if name is None or f.name == name]
 
 
+def wrap_mesh_config(body: str) -> str:
+    """A mesh config body (as Istio's analyzer tests pass it) as the ConfigMap a cluster keeps it in."""
+    indented = "".join(f"    {line}\n" for line in body.splitlines())
+    return ("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: istio\n  namespace: istio-system\n"
+            f"data:\n  mesh: |\n{indented}")
+
+
 @pytest.fixture
 def shared_dir() -> Path:
     if not SHARED.is_dir():

@@ -19,7 +19,7 @@ from istiolint.catalog import load_catalog
 from istiolint.protocols import declared_protocol
 from istiolint.rules.hygiene.annotations import invalid
 
-from .conftest import ROOT, SHARED, lint_paths, lint_text
+from .conftest import ROOT, SHARED, lint_paths, lint_text, wrap_mesh_config
 
 HYGIENE = ("IL502", "IL503", "IL430", "IL601", "IL602", "IL151", "IL152", "IL153", "IL154", "IL155", "IL120",
            "IL121", "IL530", "IL540", "IL541", "IL542", "IL543", "IL550", "IL551")
@@ -366,13 +366,6 @@ PEER_DIR = SHARED / "peer" / "istio-analyzers"
 EXPECTED_FILE = ROOT / "tests" / "peer" / "istio_analyzers_expected.json"
 
 
-def _wrap_mesh_config(body: str) -> str:
-    """A mesh config body as the ConfigMap a cluster keeps it in."""
-    indented = "".join(f"    {line}\n" for line in body.splitlines())
-    return ("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: istio\n  namespace: istio-system\n"
-            f"data:\n  mesh: |\n{indented}")
-
-
 def _grid(strict: bool, tmp_path) -> tuple[Counter, Counter, list]:
     data = json.loads(EXPECTED_FILE.read_text(encoding="utf-8"))
     istio_codes = {e.code: set(e.istio_codes) for e in load_catalog().entries if e.code in HYGIENE}
@@ -385,7 +378,7 @@ def _grid(strict: bool, tmp_path) -> tuple[Counter, Counter, list]:
         paths = [PEER_DIR / f for f in case["files"]]
         if case.get("mesh_config"):
             mesh = tmp_path / f"mesh-{n}.yaml"
-            mesh.write_text(_wrap_mesh_config((PEER_DIR / case["mesh_config"]).read_text(encoding="utf-8")))
+            mesh.write_text(wrap_mesh_config((PEER_DIR / case["mesh_config"]).read_text(encoding="utf-8")))
             paths.append(mesh)
         report, _ = lint_paths(paths, select=list(HYGIENE), strict_references=strict)
         ours = Counter()

@@ -20,6 +20,7 @@ there are compared on every case whose analyzer reports their code).
 from __future__ import annotations
 
 import json
+import tempfile
 from collections import Counter
 from functools import lru_cache
 from pathlib import Path
@@ -28,7 +29,7 @@ import pytest
 
 from istiolint.catalog import load_catalog
 
-from .conftest import ROOT, SHARED, lint_paths
+from .conftest import ROOT, SHARED, lint_paths, wrap_mesh_config
 
 EXPECTED_FILE = ROOT / "tests" / "peer" / "istio_analyzers_expected.json"
 # Differences from istioctl that we made on purpose, each with the reason (a miss we judge to be an
@@ -105,8 +106,15 @@ def run(strict: bool) -> dict:
     def judged(case: str, k: tuple, difference: str) -> bool:
         return (case, k[0], f"{k[1]} {k[2]}/{k[3]}", difference) in JUDGED_KEYS
 
-    for case in DATA["cases"]:
+    scratch = Path(tempfile.mkdtemp(prefix="istiolint-peer-"))
+    for n, case in enumerate(DATA["cases"]):
         paths = [PEER_DIR / f for f in case["files"]]
+        if case.get("mesh_config"):
+            # Istio's harness passes mesh config as a file; a cluster (and istiolint) reads it from the
+            # ``istio`` ConfigMap.
+            mesh = scratch / f"mesh-{n}.yaml"
+            mesh.write_text(wrap_mesh_config((PEER_DIR / case["mesh_config"]).read_text(encoding="utf-8")))
+            paths.append(mesh)
         report, _ = lint_paths(paths, select=select, strict_references=strict)
         reported = reported_by.get(case["analyzer"], set())
         expected = Counter(key(m["code"], m["kind"], m["namespace"], m["name"]) for m in case["expected"])
