@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
+from ruamel.yaml.error import YAMLError
 from ruamel.yaml.events import (
     AliasEvent,
     DocumentEndEvent,
@@ -34,9 +35,10 @@ from ruamel.yaml.events import (
 # Limits that keep hostile input from exhausting memory or recursion in later stages.
 MAX_DEPTH = 100  # Kubernetes objects nest ~20 deep; deeper input is a mistake or an attack.
 MAX_ALIAS_NODES = 200_000  # nodes reachable through aliases in one document (alias bombs).
-# Nodes in one file: the loaded data costs ~200 bytes a node, so this keeps a file under ~1 GiB.
-# Real manifests have about one node per 15 bytes: a 40 MB file of Kubernetes objects stays under it.
-MAX_NODES = 3_000_000
+# Nodes (scalars, keys, containers, aliases) in one file. Loaded data costs ~150 bytes a node (~250
+# for a file of nothing but tiny containers), so this keeps the whole run of one such file well under
+# 1 GiB. Real manifests have about one node per 14 bytes: a 25 MB file of Kubernetes objects fits.
+MAX_NODES = 2_000_000
 MAX_PROBLEMS = 1_000  # loader problems reported per file; past that the file is noise
 
 _NULLS = frozenset(("", "~", "null", "Null", "NULL"))
@@ -324,7 +326,7 @@ _COLON_WORD_RE = re.compile(r"(?<![^\s,\[\]{}])[^\s,\[\]{}:\"'&*!%#|>@`][^\s,\[\
 def _mask_colons(text: str) -> tuple[str, str] | None:
     """(text with in-scalar colons replaced by a placeholder, the placeholder), or None when no
     private-use character is free to serve as one."""
-    placeholder = next((chr(c) for c in range(0xE000, 0xF900) if chr(c) not in text), None)
+    placeholder = next((chr(c) for c in range(0xE000, 0xE020) if chr(c) not in text), None)
     if placeholder is None:
         return None
 
@@ -362,10 +364,15 @@ def _load(text: str, colon: str | None = None, original: str | None = None
         _parse_stream(text, documents, problems, colon)
     except _ParseAbort:
         pass
-    except Exception as err:  # the parser's own errors; they carry a position
+    except Exception as err:  # the parser's own errors carry a position; anything else is our bug
         if colon is None and getattr(err, "problem", None) == _FLOW_COLON:
             return documents, problems, True
-        problem = _parser_problem(err, original or text, len(documents))
+        if isinstance(err, YAMLError):
+            problem = _parser_problem(err, original or text, len(documents))
+        else:
+            problem = LoadProblem("syntax", 1, 1, f"internal error while reading this file ({type(err).__name__}: "
+                                                  f"{err}); this is a bug in istiolint, please report it",
+                                  len(documents))
         if colon is not None:
             problem = LoadProblem(problem.kind, problem.line, problem.column, problem.message.replace(colon, ":"),
                                   problem.document)
@@ -594,7 +601,8 @@ def _parse_stream(text: str, documents: list[Document], problems: list[LoadProbl
                             frame.container[key] = value
                             if key in source_entries:
                                 frame.entries[key] = source_entries[key]
-            table[id(frame.container)] = frame.entries
+            if frame.entries:  # an empty container needs no table: its own position is its parent's entry
+                table[id(frame.container)] = frame.entries
         elif cls is AliasEvent:
             mark = event.start_mark
             line, col = mark.line + 1, mark.column + 1

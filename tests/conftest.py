@@ -9,6 +9,8 @@ import pytest
 
 from istiolint.app import Options, analyze
 
+from . import hypothesis_profiles  # noqa: F401  (registers --hypothesis-profile=long)
+
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 
