@@ -1,0 +1,120 @@
+"""Services in front of a workload, port by port (a helper module: it declares no CODE). Shared by
+workload-port-protocol-conflict (IL524) and workload-target-port-conflict (IL525).
+
+A workload here is a Pod or the pod template of a controller (``workloads.py``). The Services in front
+of it are those of its namespace whose non-empty ``selector`` its labels satisfy. Only TCP ports count:
+Istio's sidecar does not proxy UDP or SCTP, so a UDP and a TCP port with the same number never meet.
+A Service port's protocol is the one Istio declares for it (``appProtocol``, else the port name's
+prefix; ``protocols.declared_protocol``); ports whose protocol Istio would detect by sniffing count
+as unknown and are not compared.
+
+Workloads that get no sidecar (``sidecar.istio.io/inject: "false"``, or a Namespace in the input without
+injection enabled) are left out: both conflicts are about the sidecar's inbound configuration.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ...workloads import Workload, labels_match, workloads
+from ...protocols import declared_protocol
+from .common import in_mesh, label, namespace_objects
+
+MEMO_KEY = "conflicts.service-ports"
+
+
+@dataclass(frozen=True)
+class ServicePort:
+    service: Any
+    index: int  # position in spec.ports
+    number: int
+    target: int | str  # container port number, or the unresolved port name
+    protocol: str | None  # Istio's declared protocol; None when it would be sniffed
+
+    @property
+    def path(self) -> tuple:
+        return ("spec", "ports", self.index)
+
+    def describe(self) -> str:
+        return f"{label(self.service)} port {self.number}"
+
+
+@dataclass(frozen=True)
+class Fronted:
+    """A workload in the mesh and the TCP ports of the Services that select it."""
+
+    workload: Workload
+    ports: list[ServicePort]
+
+    @property
+    def path(self) -> tuple:
+        """Where the workload's labels are (what the Services select)."""
+        return self.workload.template_path + ("metadata", "labels")
+
+
+def _int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _container_ports(pod_spec: dict) -> dict[str, int]:
+    """Named container ports of a pod spec (the names a Service targetPort may use)."""
+    out: dict[str, int] = {}
+    containers = pod_spec.get("containers")
+    for container in containers if isinstance(containers, list) else ():
+        ports = container.get("ports") if isinstance(container, dict) else None
+        for port in ports if isinstance(ports, list) else ():
+            if isinstance(port, dict) and isinstance(port.get("name"), str) and _int(port.get("containerPort")):
+                out.setdefault(port["name"], port["containerPort"])
+    return out
+
+
+def _tcp(port: dict) -> bool:
+    transport = port.get("protocol")
+    return not (isinstance(transport, str) and transport.upper() in ("UDP", "SCTP"))
+
+
+def service_ports(service: Any, named: dict[str, int]) -> list[ServicePort]:
+    ports = service.get(("spec", "ports"))
+    out = []
+    for k, port in enumerate(ports if isinstance(ports, list) else ()):
+        if not isinstance(port, dict) or not _tcp(port):
+            continue
+        number = _int(port.get("port"))
+        if number is None:
+            continue
+        target = port.get("targetPort")
+        if _int(target) is not None and target != 0:
+            resolved: int | str = target
+        elif isinstance(target, str) and target:
+            resolved = named.get(target, target)
+        else:
+            resolved = number  # unset targetPort: the same as port
+        declared = declared_protocol(port)
+        out.append(ServicePort(service, k, number, resolved, declared[0] if declared else None))
+    return out
+
+
+def fronted(index) -> dict[int, Fronted]:
+    """Workloads in the mesh with two or more selecting Services, by resource identity (memoised)."""
+    def build(ix) -> dict[int, Fronted]:
+        services_by_ns: dict[str, list] = {}
+        for service in ix.of_kind("Service"):
+            selector = service.get(("spec", "selector"))
+            if isinstance(selector, dict) and selector:
+                services_by_ns.setdefault(service.namespace or "", []).append(service)
+        namespaces = namespace_objects(ix)
+        out: dict[int, Fronted] = {}
+        for w in workloads(ix):
+            candidates = services_by_ns.get(w.namespace or "")
+            if not candidates:
+                continue
+            selecting = [s for s in candidates if labels_match(s.get(("spec", "selector")), w.labels)]
+            if len(selecting) < 2 or not in_mesh(w, namespaces):
+                continue
+            named = _container_ports(w.pod_spec)
+            ports = [p for s in selecting for p in service_ports(s, named)]
+            out[id(w.resource)] = Fronted(w, ports)
+        return out
+
+    return index.memo(MEMO_KEY, build)
