@@ -11,12 +11,20 @@ Closed world: the rule speaks only when the input holds a Service for the gatewa
 ways: Services selecting a Pod or pod template that the Gateway selects (Services select pods of their
 own namespace only), and Services whose selector is a subset of the Gateway's selector (they would
 select any pod the Gateway is meant for). A Gateway without a selector is skipped.
+
+The default ingress gateway under ``--strict-references``: like the reference rules, we take Istio's
+default ingress gateway (``istio: ingressgateway`` in istio-system) to be installed. When the input
+declares itself the whole cluster and holds no Service of its own for that gateway, its Service is
+taken to be the one the default installation profile creates (istio-ingressgateway: status-port
+15021, http2 80 -> 8080, https 443 -> 8443); ``istioctl analyze`` makes the same kind of assumption for
+files-only runs. Without strict mode the rule does not guess: installations often add ports.
 """
 
 from __future__ import annotations
 
 from typing import Any, Iterator
 
+from ...references import IMPLICIT_INGRESS_LABELS, ROOT_NAMESPACE
 from ...workloads import Workload, labels_match, workloads
 from .servers import int_value, is_istio_gateway, selector_of, servers_of
 
@@ -24,6 +32,12 @@ CODE = "IL206"
 KINDS = ("Gateway",)
 
 MEMO_KEY = "gateway.port-not-in-service"
+
+# The istio-ingressgateway Service of Istio's default installation profile (helm chart
+# gateways/istio-ingress values): status-port 15021 -> 15021, http2 80 -> 8080, https 443 -> 8443, all TCP.
+# Ports and target ports both count (see above).
+DEFAULT_INGRESS_SERVICE = f"{ROOT_NAMESPACE}/istio-ingressgateway"
+DEFAULT_INGRESS_PORTS = frozenset((15021, 80, 8080, 443, 8443))
 
 
 def check(resource, ctx) -> Iterator:
@@ -35,15 +49,23 @@ def check(resource, ctx) -> Iterator:
     index = ctx.index.memo(MEMO_KEY, _Index)
     selected = index.workloads_selected(selector)
     services = index.services_for(selector, selected)
-    if not services:
+    # The input is the whole cluster and Istio's default ingress gateway (assumed installed) is selected,
+    # but the input does not hold its Service: take the default profile's.
+    assume_default = (ctx.settings.strict_references and labels_match(selector, IMPLICIT_INGRESS_LABELS)
+                      and not index.has_default_ingress_service)
+    if not services and not assume_default:
         return  # closed world: the input does not hold the gateway's Service
-    exposed: set[int] = set()
+    exposed: set[int] = set(DEFAULT_INGRESS_PORTS) if assume_default else set()
     for service in services:
         ports = _exposed_ports(service, selected)
         if ports is None:
             return  # a named targetPort we cannot resolve: the port set is unknown
         exposed |= ports
-    names = ", ".join(f"{s.namespace}/{s.name}" for s in services[:3]) + (" and others" if len(services) > 3 else "")
+    named = [f"{s.namespace}/{s.name}" for s in services[:3]]
+    if assume_default:
+        named.append(f"{DEFAULT_INGRESS_SERVICE} as Istio's default profile creates it, assumed because the "
+                     "input holds no Service for the default ingress gateway")
+    names = ", ".join(named) + (" and others" if len(services) > 3 else "")
     listing = ", ".join(str(p) for p in sorted(exposed)) or "none"
     for server in servers_of(resource):
         number = server.number
@@ -109,8 +131,13 @@ class _Index:
             for item in w.labels.items():
                 self.workloads_by_label.setdefault(item, []).append(w)
         self.services_by_label: dict[tuple, list[Any]] = {}
+        # Does the input hold a Service for the default ingress gateway (its pods are in the root namespace)?
+        self.has_default_ingress_service = False
         for service in index.of_kind("Service"):
             selector = service.get(("spec", "selector"))
+            if (service.namespace == ROOT_NAMESPACE and isinstance(selector, dict) and selector
+                    and labels_match(selector, IMPLICIT_INGRESS_LABELS)):
+                self.has_default_ingress_service = True
             if isinstance(selector, dict) and selector:
                 for k, v in selector.items():
                     self.services_by_label.setdefault((str(k), str(v)), []).append(service)
