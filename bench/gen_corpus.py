@@ -18,8 +18,9 @@ Route rules are built so that no rule is shadowed: each rule of a VirtualService
 under its own path word (no word is a prefix of another), header-only rules use distinct header
 names, and the rule without ``match`` comes last.
 
-A share of resources (``--mistake-rate``) carries exactly one planted mistake, listed in
-``manifest.json`` with its file, 0-based document index, 1-based line and column, JSON path,
+A share of resources (``--mistake-rate``) carries exactly one planted mistake, listed in the
+manifest -- ``<out>.manifest.json`` beside the output directory, not in it, so that linting the
+directory lints only the corpus -- with its file, 0-based document index, 1-based line and column, JSON path,
 mistake type and the istiolint rule meant to catch it. Every other Istio resource is valid against
 the ``networking.istio.io/v1`` / ``security.istio.io/v1`` CRD schemas with unknown fields rejected.
 """
@@ -1092,9 +1093,16 @@ def write_corpus(rng: random.Random, by_ns: dict[str, list[Doc]], out: str, docs
     return mistakes
 
 
+def manifest_path(out: str) -> str:
+    """Where the manifest of a corpus written to `out` goes: beside the directory (``DIR.manifest.json``).
+    Inside it, ``istiolint lint DIR`` would lint it as one more (JSON) input."""
+    return os.path.normpath(out) + ".manifest.json"
+
+
 def generate(resources: int, out: str, seed: int = 42, mistake_rate: float = 0.02,
-             docs_per_file: int = 50, one_doc_per_file: bool = False) -> dict:
-    """Write the corpus and manifest.json into `out`; return the manifest."""
+             docs_per_file: int = 50, one_doc_per_file: bool = False, manifest: str | None = None) -> dict:
+    """Write the corpus into `out` and its manifest to `manifest` (default `manifest_path(out)`);
+    return the manifest."""
     if resources < 1:
         raise ValueError("resources must be >= 1")
     if not 0 <= mistake_rate <= 1:
@@ -1110,7 +1118,7 @@ def generate(resources: int, out: str, seed: int = 42, mistake_rate: float = 0.0
         for d in docs:
             counts[d.kind] = counts.get(d.kind, 0) + 1
     files = sum(1 for _, _, fs in os.walk(out) for f in fs if f.endswith(".yaml"))
-    manifest = {
+    record = {
         "generator": "bench/gen_corpus.py",
         "seed": seed,
         "resources": resources,
@@ -1125,10 +1133,10 @@ def generate(resources: int, out: str, seed: int = 42, mistake_rate: float = 0.0
                      "(at the key for unknown-field, at the value or list item otherwise)",
         "mistakes": sorted(mistakes, key=lambda m: (m["file"], m["line"], m["column"])),
     }
-    with open(os.path.join(out, "manifest.json"), "w", encoding="utf-8", newline="\n") as f:
-        json.dump(manifest, f, indent=1)
+    with open(manifest or manifest_path(out), "w", encoding="utf-8", newline="\n") as f:
+        json.dump(record, f, indent=1)
         f.write("\n")
-    return manifest
+    return record
 
 
 def _resources_arg(value: str) -> int:
@@ -1151,11 +1159,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--mistake-rate", type=float, default=0.02, help="share of resources with one planted mistake (default 0.02)")
     ap.add_argument("--docs-per-file", type=int, default=50, help="documents per multi-document file (default 50)")
     ap.add_argument("--one-doc-per-file", action="store_true", help="write each document to its own file (for check-jsonschema)")
+    ap.add_argument("--manifest", help="where to write the manifest (default: DIR.manifest.json beside --out)")
     args = ap.parse_args(argv)
-    m = generate(args.resources, args.out, args.seed, args.mistake_rate, args.docs_per_file, args.one_doc_per_file)
+    m = generate(args.resources, args.out, args.seed, args.mistake_rate, args.docs_per_file, args.one_doc_per_file,
+                 args.manifest)
     kinds = ", ".join(f"{k} {v}" for k, v in m["counts_by_kind"].items())
     print(f"{m['resources']} resources in {m['files']} files under {args.out} ({kinds}); "
-          f"{m['mistakes_planted']} planted mistakes listed in manifest.json", file=sys.stderr)
+          f"{m['mistakes_planted']} planted mistakes listed in {args.manifest or manifest_path(args.out)}",
+          file=sys.stderr)
     return 0
 
 

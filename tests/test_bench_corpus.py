@@ -42,7 +42,7 @@ def _documents(out: Path) -> list[tuple[str, int, dict]]:
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory) -> tuple[Path, dict, list[tuple[str, int, dict]]]:
-    out = tmp_path_factory.mktemp("corpus")
+    out = tmp_path_factory.mktemp("corpus") / "corpus"
     manifest = gen.generate(200, str(out), seed=7, mistake_rate=0.1)
     return out, manifest, _documents(out)
 
@@ -246,8 +246,9 @@ def test_istio_resources_without_mistakes_match_the_crd_schemas(corpus):
 
 
 def test_one_doc_per_file(tmp_path):
-    manifest = gen.generate(120, str(tmp_path), seed=3, mistake_rate=0.05, one_doc_per_file=True)
-    files = sorted(tmp_path.rglob("*.yaml"))
+    out = tmp_path / "corpus"
+    manifest = gen.generate(120, str(out), seed=3, mistake_rate=0.05, one_doc_per_file=True)
+    files = sorted(out.rglob("*.yaml"))
     assert len(files) == 120 == manifest["files"]
     for f in files:
         assert len(list(YAML(typ="safe").load_all(f.read_text(encoding="utf-8")))) == 1
@@ -258,14 +259,20 @@ def test_resources_presets_and_cli(tmp_path, capsys):
     assert gen._resources_arg("10k") == 10_000
     assert gen._resources_arg("50K") == 50_000
     assert gen._resources_arg("1_500") == 1500
-    assert gen.main(["--resources", "60", "--out", str(tmp_path), "--seed", "5"]) == 0
-    manifest = json.loads((tmp_path / "manifest.json").read_text(encoding="utf-8"))
+    out = tmp_path / "corpus"
+    assert gen.main(["--resources", "60", "--out", str(out), "--seed", "5"]) == 0
+    manifest = json.loads((tmp_path / "corpus.manifest.json").read_text(encoding="utf-8"))
     assert manifest["resources"] == 60 and manifest["seed"] == 5
     assert "60 resources" in capsys.readouterr().err
+    # The manifest is beside the corpus, not in it: linting the directory lints the corpus alone.
+    assert not list(out.rglob("*.json"))
+    assert gen.main(["--resources", "5", "--out", str(tmp_path / "c2"), "--manifest", str(tmp_path / "m.json")]) == 0
+    assert json.loads((tmp_path / "m.json").read_text(encoding="utf-8"))["resources"] == 5
+    assert not (tmp_path / "c2.manifest.json").exists()
 
 
 @pytest.mark.parametrize("n", [1, 4, 5, 7, 41])
 def test_small_corpora_have_exactly_the_requested_size(tmp_path, n):
-    manifest = gen.generate(n, str(tmp_path), seed=1)
+    manifest = gen.generate(n, str(tmp_path / "corpus"), seed=1)
     assert sum(manifest["counts_by_kind"].values()) == n
-    assert len(_documents(tmp_path)) == n
+    assert len(_documents(tmp_path / "corpus")) == n
