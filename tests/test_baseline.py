@@ -46,14 +46,15 @@ def test_round_trip_with_a_line_shift_and_a_new_finding(tmp_path, monkeypatch):
 
     code, message = write(["k8s"], "baseline.json")
     assert code == 0  # recording succeeds although there are errors
-    assert message == "istiolint: recorded 4 findings in baseline.json\n"
+    assert message == "istiolint: recorded 5 findings in baseline.json\n"
     document = json.loads((tmp_path / "baseline.json").read_text(encoding="utf-8"))
     assert document["version"] == 1
-    assert sorted((e["code"], e["count"]) for e in document["findings"]) == [("IL002", 1), ("IL003", 1), ("IL102", 1), ("IL102", 1)]
+    assert sorted((e["code"], e["count"]) for e in document["findings"]) == [
+        ("IL002", 1), ("IL003", 1), ("IL102", 1), ("IL102", 1), ("IL301", 1)]
     assert "line" not in json.dumps(document["findings"][0]).replace("first at line", "")  # no positions stored
 
     got, report, code = lint(["k8s"], baseline="baseline.json")
-    assert (got, code, report.baselined) == ([], 0, 4)
+    assert (got, code, report.baselined) == ([], 0, 5)
 
     # Insert lines at the top: every known finding moves, none is new.
     manifest.write_text("# owned by team reviews\n# see the runbook\n\n\n" + BROKEN, encoding="utf-8")
@@ -63,7 +64,7 @@ def test_round_trip_with_a_line_shift_and_a_new_finding(tmp_path, monkeypatch):
     # A new problem is reported, the old ones stay silent.
     manifest.write_text("# owned by team reviews\n" + BROKEN + NEW_PROBLEM, encoding="utf-8")
     got, _, code = lint(["k8s"], baseline="baseline.json")
-    assert (got, code) == ([("k8s/a.yaml", 31, "IL102")], 1)
+    assert (got, code) == ([("k8s/a.yaml", 34, "IL102")], 1)
 
 
 def test_counts_a_second_copy_of_a_known_problem_as_new(tmp_path, monkeypatch):
@@ -91,7 +92,7 @@ def test_cli_write_then_use_and_bad_baselines(tmp_path, monkeypatch):
     result = runner.invoke(main, ["lint", "--isolated", "--select", ",".join(STABLE), "--write-baseline", "base.json", "a.yaml"])
     assert result.exit_code == 0 and result.stdout == ""
     result = runner.invoke(main, ["lint", "--isolated", "--select", ",".join(STABLE), "--baseline", "base.json", "a.yaml"])
-    assert result.exit_code == 0 and "All clean: 1 file, 2 resources checked (4 in the baseline)." in result.output
+    assert result.exit_code == 0 and "All clean: 1 file, 2 resources checked (5 in the baseline)." in result.output
     (tmp_path / "bad.json").write_text("{nope", encoding="utf-8")
     result = runner.invoke(main, ["lint", "--isolated", "--baseline", "bad.json", "a.yaml"])
     assert result.exit_code == 2 and "bad.json: not a baseline file" in result.output

@@ -36,7 +36,8 @@ def found(config_text: str | None, repo, paths=("k8s",), **kwargs) -> tuple[list
     return [(f.file, f.line, f.code, f.severity.label) for f in report.findings if f.code in STABLE], code
 
 
-BROKEN_AT = [(10, "IL102", "error"), (12, "IL102", "error"), (14, "IL003", "warning"), (22, "IL002", "error")]
+BROKEN_AT = [(10, "IL102", "error"), (12, "IL102", "error"), (13, "IL301", "warning"), (17, "IL003", "error"),
+             (25, "IL002", "error")]
 
 
 def at(file: str, rows=BROKEN_AT) -> list[tuple]:
@@ -53,15 +54,16 @@ def test_without_a_file_every_rule_runs(repo):
 def test_select_and_ignore_by_code_name_and_prefix(repo):
     assert found("select: [IL1]\n", repo)[0] == [r for r in ALL if r[2] == "IL102"]
     assert found("select: [duplicate-key, not-a-resource]\n", repo)[0] == [r for r in ALL if r[2] in ("IL002", "IL003")]
-    assert found("ignore: IL0\n", repo)[0] == [r for r in ALL if r[2] == "IL102"]
+    assert found("ignore: IL0\n", repo)[0] == [r for r in ALL if r[2] in ("IL102", "IL301")]
     assert found("select: [IL0]\nignore: [not-a-resource]\n", repo)[0] == [r for r in ALL if r[2] == "IL002"]
 
 
 def test_severity_per_rule_and_fail_on(repo):
-    rows, code = found("severity:\n  schema-violation: warning\n  IL002: info\nfail-on: warning\n", repo,
-                       paths=["k8s/broken.yaml"])
+    # no error is left: only fail-on makes the run fail
+    rows, code = found("severity:\n  schema-violation: warning\n  IL002: info\n  not-a-resource: info\n"
+                       "fail-on: warning\n", repo, paths=["k8s/broken.yaml"])
     assert rows == at("k8s/broken.yaml", [(10, "IL102", "warning"), (12, "IL102", "warning"),
-                                          (14, "IL003", "warning"), (22, "IL002", "info")])
+                                          (13, "IL301", "warning"), (17, "IL003", "info"), (25, "IL002", "info")])
     assert code == 1
     rows, code = found("select: [IL0, IL1]\nseverity:\n  IL0: info\n  IL1: info\n", repo, paths=["k8s/broken.yaml"])
     assert {r[3] for r in rows} == {"info"} and code == 0
@@ -69,7 +71,7 @@ def test_severity_per_rule_and_fail_on(repo):
 
 def test_per_file_ignores_and_exclude(repo):
     rows, _ = found('per-file-ignores:\n  "k8s/legacy/**": [IL1, duplicate-key]\n  "*.yml": [IL0]\n', repo)
-    assert rows == at("k8s/broken.yaml") + at("k8s/legacy/old.yaml", [(14, "IL003", "warning")])
+    assert rows == at("k8s/broken.yaml") + at("k8s/legacy/old.yaml", [(13, "IL301", "warning"), (17, "IL003", "error")])
     rows, _ = found("exclude: [k8s/legacy/]\n", repo)
     assert rows == at("k8s/broken.yaml")
     rows, _ = found("exclude: ['broken.*']\n", repo)  # no slash: a name at any depth
@@ -122,7 +124,7 @@ def test_the_nearest_file_wins_walking_up(repo, monkeypatch):
     (deeper / "pyproject.toml").write_text('[tool.istiolint]\nselect = ["IL002"]\n', encoding="utf-8")
     monkeypatch.chdir(deeper)
     report, _, _ = analyze(Options(paths=["old.yaml"], find_config=True))
-    assert [(f.line, f.code) for f in report.findings] == [(22, "IL002")]  # the nearest file's select
+    assert [(f.line, f.code) for f in report.findings] == [(25, "IL002")]  # the nearest file's select
 
 
 def test_pyproject_table_is_read_like_the_yaml_file(repo):
@@ -130,7 +132,9 @@ def test_pyproject_table_is_read_like_the_yaml_file(repo):
         '[tool.istiolint]\nignore = ["IL1"]\nfail-on = "warning"\n[tool.istiolint.per-file-ignores]\n'
         '"**/legacy/*" = ["IL0"]\n', encoding="utf-8")
     rows, code = found(None, repo)
-    assert rows == [r for r in at("k8s/broken.yaml") if r[2] != "IL102"] and code == 1
+    # the legacy file ignores IL0 only: its IL301 stays
+    legacy = at("k8s/legacy/old.yaml", [(13, "IL301", "warning")])
+    assert rows == [r for r in at("k8s/broken.yaml") if r[2] != "IL102"] + legacy and code == 1
 
 
 def test_explicit_config_file_and_isolated(repo):
@@ -139,7 +143,7 @@ def test_explicit_config_file_and_isolated(repo):
     report, _, _ = analyze(Options(paths=["k8s/broken.yaml"], config="other.yaml"))
     assert [f.code for f in report.findings] == ["IL002"]
     report, _, _ = analyze(Options(paths=["k8s/broken.yaml"]))  # find_config=False: the API default
-    assert len([f for f in report.findings if f.code in STABLE]) == 4
+    assert len([f for f in report.findings if f.code in STABLE]) == 5
 
 
 @pytest.mark.parametrize("text, message", [
@@ -165,9 +169,9 @@ def test_bad_configuration_is_a_usage_error_with_a_clear_message(repo, text, mes
 
 
 def test_cli_reads_the_configuration_and_isolated_skips_it(repo):
-    (repo / ".istiolint.yaml").write_text("select: [IL003]\n", encoding="utf-8")
+    (repo / ".istiolint.yaml").write_text("select: [IL301]\n", encoding="utf-8")  # a warning
     result = CliRunner().invoke(main, ["lint", "--format", "json", "k8s/broken.yaml"])
-    assert result.exit_code == 0 and '"IL003"' in result.output and '"IL102"' not in result.output
+    assert result.exit_code == 0 and '"IL301"' in result.output and '"IL102"' not in result.output
     result = CliRunner().invoke(main, ["lint", "--isolated", "--format", "json", "k8s/broken.yaml"])
     assert result.exit_code == 1 and '"IL102"' in result.output  # every rule
     result = CliRunner().invoke(main, ["lint", "--config", "missing.yaml", "k8s"])

@@ -27,6 +27,9 @@ spec:
     - destinaton:
         host: reviews
     timeout: 5
+  - route:
+    - destination:
+        host: reviews
 ---
 just a string
 ---
@@ -38,9 +41,24 @@ spec:
   host: reviews
   host: ratings
 """
-# (line, column, code) of every finding in BROKEN
-BROKEN_FINDINGS = [(10, 7, "IL102"), (12, 14, "IL102"), (14, 1, "IL003"), (22, 3, "IL002")]
-WARNING_ONLY = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n---\n- a list\n"
+# (line, column, code) of every finding in BROKEN; IL301 (http[1] after a rule without match) is its warning
+BROKEN_FINDINGS = [(10, 7, "IL102"), (12, 14, "IL102"), (13, 5, "IL301"), (17, 1, "IL003"), (25, 3, "IL002")]
+# Only a warning: the second http rule can never be used (IL301 route-shadowed)
+WARNING_ONLY = """\
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata:
+  name: ratings
+spec:
+  hosts: [ratings]
+  http:
+  - route:
+    - destination:
+        host: ratings
+  - route:
+    - destination:
+        host: ratings
+"""
 CLEAN = """\
 apiVersion: networking.istio.io/v1
 kind: DestinationRule
@@ -51,7 +69,7 @@ spec:
 """
 FORMATS = tuple(REPORTER_BY_NAME)
 # Rules these tests rely on; others (added later) may fire on the same manifests too.
-STABLE = ["IL002", "IL003", "IL102"]
+STABLE = ["IL002", "IL003", "IL102", "IL301"]
 
 
 @pytest.fixture
@@ -106,7 +124,7 @@ def test_sarif_has_what_code_scanning_needs(tree):
         assert result["message"]["text"]
         assert result["partialFingerprints"]["istiolint/v1"]
     assert got == BROKEN_FINDINGS
-    assert [r["level"] for r in results] == ["error", "error", "warning", "error"]
+    assert [r["level"] for r in results] == ["error", "error", "warning", "error", "error"]
     assert run_["originalUriBaseIds"]["%SRCROOT%"]["uri"] == tree.resolve().as_uri() + "/"
     assert run_["invocations"][0]["executionSuccessful"] is True
 
@@ -119,7 +137,7 @@ def test_sarif_fingerprints_survive_line_shifts_and_differ_between_findings(tree
     prints = [r["partialFingerprints"]["istiolint/v1"] for r in first]
     assert prints == [r["partialFingerprints"]["istiolint/v1"] for r in second]
     assert len(set(prints)) == len(prints)
-    assert [r["locations"][0]["physicalLocation"]["region"]["startLine"] for r in second] == [13, 15, 17, 25]
+    assert [r["locations"][0]["physicalLocation"]["region"]["startLine"] for r in second] == [13, 15, 16, 20, 28]
 
 
 def test_sarif_reports_files_outside_the_root_as_absolute_uris(tree, tmp_path_factory):
@@ -168,7 +186,7 @@ def test_github_commands_parse_back(tree):
     parsed = parse_github(out)
     assert [(int(p["line"]), int(p["col"]), p["title"].split()[0]) for p in parsed] == BROKEN_FINDINGS
     assert {p["file"] for p in parsed} == {"k8s/broken.yaml"}
-    assert [p["command"] for p in parsed] == ["error", "error", "warning", "error"]
+    assert [p["command"] for p in parsed] == ["error", "error", "warning", "error", "error"]
     assert parsed[0]["title"] == "IL102 schema-violation"
     assert parsed[0]["message"].endswith("[VirtualService bookinfo/reviews]")
     assert code == 1
@@ -214,7 +232,7 @@ def test_gitlab_code_quality_shape(tree):
         assert issue["severity"] in ("info", "minor", "major", "critical", "blocker")
         assert issue["location"]["path"] == "k8s/broken.yaml"
         assert isinstance(issue["description"], str) and issue["description"]
-    assert [i["severity"] for i in issues] == ["major", "major", "minor", "major"]
+    assert [i["severity"] for i in issues] == ["major", "major", "minor", "major", "major"]
     assert len({i["fingerprint"] for i in issues}) == len(issues)
 
 
@@ -244,7 +262,7 @@ def test_junit_parses_with_unique_cases_and_a_passing_case_per_clean_file(tree):
         'did you mean "destination"?')
     passing = [c for c in cases if c.find("failure") is None]
     assert [(c.get("classname"), c.get("name")) for c in passing] == [("k8s/clean.yaml", "no findings")]
-    assert root.get("tests") == "5" and root.get("failures") == "4"
+    assert root.get("tests") == "6" and root.get("failures") == "5"
     for suite in root.findall("testsuite"):
         assert int(suite.get("tests")) == len(suite.findall("testcase"))
 
@@ -275,7 +293,7 @@ def test_exit_codes_are_equal_across_formats(tree, case, expected):
     codes = {fmt: lint_output(paths, format=fmt)[2] for fmt in FORMATS}
     assert set(codes.values()) == {expected}, codes
     codes = {fmt: lint_output(paths, format=fmt, fail_on=Severity.WARNING)[2] for fmt in FORMATS}
-    assert len(set(codes.values())) == 1, codes
+    assert set(codes.values()) == {1 if case == "warnings" else expected}, codes  # now the warning fails the run
 
 
 @pytest.mark.parametrize("fmt", ["json", "sarif", "gitlab"])
@@ -297,7 +315,8 @@ def test_statistics_count_per_rule(tree):
     assert out.splitlines() == [
         "2  IL102  schema-violation             error",
         "1  IL002  duplicate-key                error",
-        "1  IL003  not-a-resource               warning",
+        "1  IL003  not-a-resource               error",
+        "1  IL301  route-shadowed               warning",
     ]
     assert code == 1
     rows = json.loads(lint_output(["k8s"], statistics=True, format="json")[0])

@@ -98,7 +98,8 @@ def test_unused_annotation_and_typo(tmp_path):
     got, report, _ = lint(tmp_path, text, report_unused_suppressions=True, select=["IL002", "IL101", "IL102"])
     assert got == [(14, 25, "IL102"), (14, 52, "IL004"), (21, 26, "IL004"), (21, 26, "IL004"), (25, 18, "IL102")]
     messages = sorted(f.message for f in report.findings if f.code == "IL004" and f.line == 21)
-    assert messages == ["suppression names no rule: 'route-shadowd'; it silences nothing",
+    assert messages == ["suppression names no rule: 'route-shadowd'; did you mean 'route-shadowed'?; "
+                        "it silences nothing",
                         "suppression of 'IL101' silences no finding on this resource; remove it"]
     assert {str(f.resource) for f in report.findings if f.line == 21} == {"DestinationRule default/reviews"}
 
