@@ -300,3 +300,10 @@ def test_rules_never_raise_on_mistyped_input(tmp_path):
                                                                 "IL110", "IL111", "IL112", "IL113", "IL114", "IL115",
                                                                 "IL116"])
     assert report.internal_errors == 0
+
+
+def test_huge_host_lists_are_checked_in_linear_time(tmp_path):
+    hosts = ", ".join(f"h{i}.example.com" for i in range(5000)) + ", H7.example.com"
+    report, _ = lint_text(VS.format(spec=f"  hosts: [{hosts}]\n  http:\n  - route:\n    - destination: {{host: a}}\n"),
+                          tmp_path, select=["IL104"])
+    assert [f.path for f in report.findings] == ["spec.hosts[5000]"]

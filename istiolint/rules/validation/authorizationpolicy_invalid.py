@@ -199,8 +199,9 @@ def value_problem(key: str, value: str) -> str | None:
 def _rule(report: Report, rule: dict, path: tuple, action: str) -> Iterator:
     sources = rule.get("from")
     if isinstance(sources, list) and not sources:
-        yield report.error(path + ("from",), "`from` must not be empty; Istio rejects it. Remove it to match any "
-                                             "source", key=True)
+        # Decoded from YAML, an empty list is the same as no list: it matches any source, not none.
+        yield report.warning(path + ("from",), "an empty `from` list matches any source (as if it were absent), not "
+                                               "no source; remove it, or list the sources", key=True)
     from_exists = tcp_in_from = False
     for j, item in enumerate(as_list(sources)):
         where = path + ("from", j)
@@ -230,8 +231,8 @@ def _rule(report: Report, rule: dict, path: tuple, action: str) -> Iterator:
                                                         "it", key=True)
     operations = rule.get("to")
     if isinstance(operations, list) and not operations:
-        yield report.error(path + ("to",), "`to` must not be empty; Istio rejects it. Remove it to match any "
-                                           "operation", key=True)
+        yield report.warning(path + ("to",), "an empty `to` list matches any operation (as if it were absent), not "
+                                             "no operation; remove it, or list the operations", key=True)
     to_exists = tcp_in_to = False
     for j, item in enumerate(as_list(operations)):
         where = path + ("to", j)

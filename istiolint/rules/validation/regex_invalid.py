@@ -16,6 +16,7 @@ CODE = "IL115"
 KINDS = ("VirtualService", "EnvoyFilter")
 
 MAX_LENGTH = 1024  # Istio's limit (Envoy's program-size limit is raised to match)
+MAX_PROXY_VERSION = 65536  # beyond this RE2's default memory budget, not the syntax, would fail
 STRING_MATCHES = ("uri", "scheme", "method", "authority")
 MAP_MATCHES = ("headers", "queryParams", "withoutHeaders")
 
@@ -55,7 +56,7 @@ def check(resource, ctx) -> Iterator:
     elif is_istio(resource, "EnvoyFilter"):
         for i, patch in enumerate(as_list(resource.get(("spec", "configPatches")))):
             version = as_str(as_dict(as_dict(as_dict(patch).get("match")).get("proxy")).get("proxyVersion"))
-            if version:  # an empty proxyVersion means "any version"
+            if version and len(version) <= MAX_PROXY_VERSION:  # empty means "any version"
                 error = re2_error(version)
                 if error:
                     yield report.error(("spec", "configPatches", i, "match", "proxy", "proxyVersion"),

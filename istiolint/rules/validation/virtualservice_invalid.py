@@ -58,6 +58,7 @@ HTTP_STATUS_CODES = frozenset((
     308, *range(400, 419), 421, 422, 423, 424, 425, 426, 428, 429, 431, 451, *range(500, 509), 510, 511,
 ))
 KIB = 1024
+MAX_PAIRWISE_HOSTS = 512
 MIB = 1024 * KIB
 _DIGIT = re.compile(r"[0-9]")
 _LETTER = re.compile(r"[a-zA-Z]")
@@ -195,7 +196,17 @@ class VirtualServiceCheck:
                                         "or bind the VirtualService to a gateway")
         if not all_valid:
             return
-        for j in range(1, len(self.hosts)):
+        # Pairwise (as Istio does) for ordinary lists; huge ones only for exact repeats, in linear time.
+        pairs = range(1, len(self.hosts)) if len(self.hosts) <= MAX_PAIRWISE_HOSTS else ()
+        if not pairs:
+            first: dict[str, int] = {}
+            for j, host in enumerate(self.hosts):
+                i = first.setdefault(host.lower(), j)
+                if i != j:
+                    yield self.report.error(("spec", "hosts", j), f"host '{host}' repeats host '{self.hosts[i]}'; "
+                                                                  "Istio rejects duplicate hosts",
+                                            related=[self.report.related(("spec", "hosts", i), "first use")])
+        for j in pairs:
             for i in range(j):
                 if hosts_intersect(self.hosts[i], self.hosts[j]):
                     yield self.report.error(
@@ -232,8 +243,8 @@ class VirtualServiceCheck:
         destinations = as_list(route.get("route"))
         if present(route, "delegate") and not self.delegate:
             # A root route hands the request to the delegate: it cannot answer or route it itself.
-            for field in ("redirect", "route"):
-                if present(route, field):
+            for field, is_set in (("redirect", present(route, "redirect")), ("route", bool(destinations))):
+                if is_set:
                     yield report.error(path + (field,), f"a route with delegate must not set {field}: the delegate "
                                                         f"VirtualService decides. Remove {field}", key=True)
             return
