@@ -43,18 +43,28 @@ automata over the whole of Unicode with ``greenery``'s character classes; constr
 represented exactly (``\\b``, ``\\B``, ``\\C``, ``\\p{..}``, non-ASCII characters under ``(?i)``,
 anchors away from the ends of the pattern) give None.  Compiled automata and inclusion answers are
 cached, so each pattern is compiled once per run.
+
+Speed (route shadowing asks these questions for every pair of match entries of every
+VirtualService): languages without a regex -- exact, prefix, the path and header domains -- are
+decided by string comparisons alone; for a regex, a sample string (a language inside it) and the
+cone of its fixed start (a language around it) often find a witness without any automaton; and
+automata read code points through interval partitions, so products refine alphabets by merging
+integer boundaries.  All three give exactly the automata's answers (tests/test_match_cover_automata.py
+checks them against a plain greenery construction), except that a witness found stands even where
+an automaton would have been over its size limit (None before).
 """
 
 from __future__ import annotations
 
 import functools
 import ipaddress
+import os
+from bisect import bisect_right
 from collections.abc import Iterable
 from typing import Any, Union
 
-from greenery import Charclass, Fsm
-from greenery.charclass import repartition
-from greenery.fsm import unify_alphabets
+from greenery import Charclass
+from greenery.charclass import negate
 
 try:  # google-re2: the validator Envoy's own regex engine implies
     import re2 as _re2
@@ -87,7 +97,9 @@ def _cc(*ranges: tuple[int, int]) -> Charclass:
     return Charclass(tuple((chr(lo), chr(hi)) for lo, hi in ranges))
 
 
+@functools.lru_cache(maxsize=4096)
 def _chars(text: str) -> Charclass:
+    # Cached: building a Charclass is slow, and patterns are made of the same few characters.
     return Charclass(text)
 
 
@@ -525,12 +537,18 @@ def _without_chars(node: tuple, banned: Charclass) -> tuple:
     that contain a banned character (each character is read by exactly one class)."""
     kind = node[0]
     if kind == "cc":
-        return ("cc", node[1] & ~banned)
+        return ("cc", _class_minus(node[1], banned))
     if kind in ("cat", "alt"):
         return (kind, tuple(_without_chars(n, banned) for n in node[1]))
     if kind == "rep":
         return ("rep", _without_chars(node[1], banned), node[2], node[3])
     return node
+
+
+@functools.lru_cache(maxsize=1024)
+def _class_minus(cc: Charclass, banned: Charclass) -> Charclass:
+    # Patterns repeat the same few classes: character-class algebra is slow enough to cache.
+    return cc & ~banned
 
 
 @functools.lru_cache(maxsize=4096)
@@ -555,11 +573,16 @@ def _regex_tree(pattern: str) -> tuple | None:
 
 
 # ---------------------------------------------------------------------------------------------
-# Automata: Thompson NFA -> DFA over a partition of Unicode, as a greenery Fsm
+# Automata: Thompson NFA -> DFA over a partition of Unicode into intervals
 # ---------------------------------------------------------------------------------------------
+# A DFA reads code points through its own partition of Unicode into pieces (unions of intervals
+# that no class of the pattern tells apart), so one transition serves a whole piece.  Products
+# refine the partitions of their automata by merging interval boundaries: integer work only, no
+# character-class algebra (which made every inclusion test cost milliseconds).
 
 _MAX_NFA_STATES = 50_000
 _MAX_DFA_STATES = 5_000
+_UNICODE_END = 0x110000  # one past the last code point
 
 
 class _NFA:
@@ -630,34 +653,112 @@ class _NFA:
         raise _Undecidable(f"unexpected node {kind}")
 
 
-def _partition(classes: Iterable[Charclass]) -> tuple[list[Charclass], dict[Charclass, list[int]]]:
-    """Split Unicode into disjoint pieces so every class is a union of pieces."""
-    classes = set(classes)
-    if not classes:
-        return [_ANY], {}
-    parts = repartition(classes)
-    pieces: list[Charclass] = []
-    index: dict[Charclass, int] = {}
-    for pieces_of in parts.values():
-        for p in pieces_of:
-            if p not in index:
-                index[p] = len(pieces)
-                pieces.append(p)
-    covered = Charclass()
-    for p in pieces:
-        covered = covered | p
-    rest = ~covered
-    if not rest.empty():
-        index[rest] = len(pieces)
-        pieces.append(rest)
-    return pieces, {c: [index[p] for p in parts[c]] for c in classes}
+def _class_ranges(cc: Charclass) -> tuple[tuple[int, int], ...]:
+    """The code points of a class as sorted, disjoint, inclusive ranges."""
+    return tuple(negate(list(cc.ord_ranges))) if cc.negated else tuple(cc.ord_ranges)
 
 
-def _tree_to_fsm(tree: tuple) -> Fsm:
+def _partition(classes: Iterable[Charclass]) -> tuple[list[int], list[int], dict[Charclass, list[int]]]:
+    """Split Unicode into pieces so that every class is a union of pieces.
+
+    Returns (starts, piece_at, pieces of each class): interval ``i`` is ``[starts[i], starts[i+1])``
+    (the last one runs to the end of Unicode) and belongs to piece ``piece_at[i]``; intervals that
+    every class treats alike share a piece (which is why a piece may hold several intervals)."""
+    classes = list(dict.fromkeys(classes))
+    ranges = [_class_ranges(cc) for cc in classes]
+    bounds = {0}
+    for class_ranges in ranges:
+        for lo, hi in class_ranges:
+            bounds.add(lo)
+            bounds.add(hi + 1)
+    bounds.discard(_UNICODE_END)
+    starts = sorted(bounds)
+    where = {b: i for i, b in enumerate(starts)}
+    members: list[list[int]] = [[] for _ in starts]  # the classes holding each interval
+    for c, class_ranges in enumerate(ranges):
+        for lo, hi in class_ranges:
+            for i in range(where[lo], where.get(hi + 1, len(starts))):
+                members[i].append(c)
+    ids: dict[tuple, int] = {}
+    piece_at = [ids.setdefault(tuple(m), len(ids)) for m in members]
+    of_class: list[set[int]] = [set() for _ in classes]
+    for i, m in enumerate(members):
+        for c in m:
+            of_class[c].add(piece_at[i])
+    return starts, piece_at, {cc: sorted(p) for cc, p in zip(classes, of_class)}
+
+
+class _DFA:
+    """A complete DFA over the pieces of a partition of Unicode; state 0 is the initial state."""
+
+    __slots__ = ("starts", "piece_at", "rows", "finals", "live", "escapable", "prefix")
+
+    def __init__(self, starts: list[int], piece_at: list[int], rows: list[list[int]], finals: frozenset[int]):
+        self.starts = starts
+        self.piece_at = piece_at
+        self.rows = rows  # rows[state][piece] -> state
+        self.finals = finals
+        self.live = _reaching(rows, finals)  # states from which some string is accepted
+        # States from which some string is rejected: a product whose negated automaton has left
+        # them can only produce strings that automaton accepts.
+        self.escapable = _reaching(rows, frozenset(range(len(rows))) - finals)
+        self.prefix = self._forced_prefix()
+
+    def piece(self, char: str) -> int:
+        return self.piece_at[bisect_right(self.starts, ord(char)) - 1]
+
+    def accepts(self, text: str) -> bool:
+        state = 0
+        for char in text:
+            state = self.rows[state][self.piece(char)]
+        return state in self.finals
+
+    def _forced_prefix(self) -> str:
+        """The longest string every accepted string starts with (as far as single characters are
+        forced): two languages whose forced prefixes diverge share no string."""
+        out: list[str] = []
+        state = 0
+        seen = set()
+        while state in self.live and state not in self.finals and state not in seen:
+            seen.add(state)
+            onward = {p for p, target in enumerate(self.rows[state]) if target in self.live}
+            if len(onward) != 1:
+                break
+            piece = onward.pop()
+            intervals = [i for i, p in enumerate(self.piece_at) if p == piece]
+            if len(intervals) != 1:
+                break
+            i = intervals[0]
+            end = self.starts[i + 1] if i + 1 < len(self.starts) else _UNICODE_END
+            if end - self.starts[i] != 1:
+                break
+            out.append(chr(self.starts[i]))
+            state = self.rows[state][piece]
+        return "".join(out)
+
+
+def _reaching(rows: list[list[int]], targets: frozenset[int]) -> frozenset[int]:
+    """States from which one of `targets` can be reached (in zero or more steps)."""
+    reverse: list[set[int]] = [set() for _ in rows]
+    for s, row in enumerate(rows):
+        for t in row:
+            reverse[t].add(s)
+    found = set(targets)
+    stack = list(found)
+    while stack:
+        for prev in reverse[stack.pop()]:
+            if prev not in found:
+                found.add(prev)
+                stack.append(prev)
+    return frozenset(found)
+
+
+def _tree_to_fsm(tree: tuple) -> _DFA:
     nfa = _NFA()
     start, accept = nfa.build(tree)
     classes = {cc for edges in nfa.edges for cc, _ in edges}
-    pieces, piece_ids = _partition(classes)
+    starts, piece_at, piece_ids = _partition(classes)
+    n_pieces = max(piece_at) + 1
     # Per NFA state: piece index -> targets.
     moves: list[dict[int, list[int]]] = []
     for edges in nfa.edges:
@@ -680,29 +781,34 @@ def _tree_to_fsm(tree: tuple) -> Fsm:
     initial = closure([start])
     ids = {initial: 0}
     order = [initial]
-    transitions: dict[int, dict[Charclass, int]] = {}
+    rows: list[list[int]] = []
+    dead: int | None = None  # the state of no NFA state, once some piece leads there
+
+    def state_of(nfa_states: frozenset[int]) -> int:
+        found = ids.get(nfa_states)
+        if found is None:
+            if len(order) >= _MAX_DFA_STATES:
+                raise _Undecidable("automaton too large")
+            found = ids[nfa_states] = len(order)
+            order.append(nfa_states)
+        return found
+
     i = 0
     while i < len(order):
-        current = order[i]
-        row: dict[Charclass, int] = {}
-        for p, piece in enumerate(pieces):
-            targets = [t for s in current for t in moves[s].get(p, ())]
-            nxt = closure(targets)
-            if nxt not in ids:
-                if len(order) >= _MAX_DFA_STATES:
-                    raise _Undecidable("automaton too large")
-                ids[nxt] = len(order)
-                order.append(nxt)
-            row[piece] = ids[nxt]
-        transitions[i] = row
+        # Only the pieces some NFA state moves on need a closure; every other piece leads to the
+        # dead state (most pieces, for the literal paths routes are made of).
+        targets: dict[int, list[int]] = {}
+        for s in order[i]:
+            for p, to in moves[s].items():
+                targets.setdefault(p, []).extend(to)
+        if len(targets) < n_pieces and dead is None:
+            dead = state_of(frozenset())
+        row = [dead] * n_pieces
+        for p, to in targets.items():
+            row[p] = state_of(closure(to))
+        rows.append(row)
         i += 1
-    return Fsm(
-        alphabet=pieces,
-        states=range(len(order)),
-        initial=0,
-        finals={k for k, st in enumerate(order) if accept in st},
-        map=transitions,
-    )
+    return _DFA(starts, piece_at, rows, frozenset(k for k, st in enumerate(order) if accept in st))
 
 
 # Language keys (hashable) name every language the decisions need:
@@ -743,7 +849,7 @@ def _key_tree(key: tuple) -> tuple | None:
 
 
 @functools.lru_cache(maxsize=4096)
-def _fsm(key: tuple) -> Fsm | None:
+def _fsm(key: tuple) -> _DFA | None:
     try:
         tree = _key_tree(key)
         return None if tree is None else _tree_to_fsm(tree)
@@ -751,57 +857,248 @@ def _fsm(key: tuple) -> Fsm | None:
         return None
 
 
-def _live_states(fsm: Fsm) -> set[int]:
-    """States from which a final state can still be reached."""
-    reverse: dict[int, set[int]] = {s: set() for s in fsm.states}
-    for s, row in fsm.map.items():
-        for t in row.values():
-            reverse[t].add(s)
-    live = set(fsm.finals)
-    stack = list(live)
-    while stack:
-        for prev in reverse[stack.pop()]:
-            if prev not in live:
-                live.add(prev)
-                stack.append(prev)
-    return live
+def _joint_alphabet(dfas: list[_DFA]) -> list[tuple[int, ...]]:
+    """The pieces of the common refinement of the automata's partitions, each as the tuple of
+    the piece every automaton reads it as."""
+    bounds = sorted(set().union(*(d.starts for d in dfas)))
+    symbols = {tuple(d.piece_at[bisect_right(d.starts, b) - 1] for d in dfas) for b in bounds}
+    return sorted(symbols)
+
+
+# Languages without a regex are decided without automata.  Each is a union of atoms -- a single
+# string ("s", text) or every extension of one ("c", text) -- minus the strings holding a banned
+# character.  Longer literals go through the automata, whose size limits then say None as before.
+_MAX_LITERAL = 1000
+_DOMAIN_LITERALS = {
+    "dom-uri": ((("c", "/"),), frozenset("#\0\r\n")),
+    "dom-header": ((("c", ""),), frozenset("\0\r\n")),
+    "any": ((("c", ""),), frozenset()),
+}
+
+
+def _literal_language(key: tuple) -> tuple[tuple[tuple[str, str], ...], frozenset[str]] | None:
+    """(atoms, banned characters) of a language key without a regex, or None."""
+    kind = key[0]
+    if kind in _DOMAIN_LITERALS:
+        return _DOMAIN_LITERALS[kind]
+    if kind not in ("exact", "prefix", "uri-exact"):
+        return None
+    text, fold = key[1], key[2]
+    if len(text) > _MAX_LITERAL or (fold and any(c.isascii() and c.isalpha() for c in text)):
+        return None  # ASCII case folding turns a letter into a class: left to the automata
+    if kind == "exact":
+        return (("s", text),), frozenset()
+    if kind == "prefix":
+        return (("c", text),), frozenset()
+    if "?" in text:  # compared with the path once its query string is cut off: never equal
+        return (), frozenset()
+    return (("s", text), ("c", text + "?")), frozenset()
+
+
+def _atom_meet(a: tuple[str, str], b: tuple[str, str]) -> tuple[str, str] | None:
+    """The intersection of two atoms (an atom again, or None when they share no string)."""
+    (a_kind, a_text), (b_kind, b_text) = a, b
+    if a_kind == "s" and b_kind == "s":
+        return a if a_text == b_text else None
+    if a_kind == "s":
+        return a if a_text.startswith(b_text) else None
+    if b_kind == "s":
+        return b if b_text.startswith(a_text) else None
+    if a_text.startswith(b_text):
+        return a
+    return b if b_text.startswith(a_text) else None
+
+
+def _in_literal(text: str, language: tuple) -> bool:
+    atoms, banned = language
+    if banned and not banned.isdisjoint(text):
+        return False
+    return any(text == t if kind == "s" else text.startswith(t) for kind, t in atoms)
+
+
+def _literal_exists(pos: list[tuple], neg: list[tuple]) -> bool:
+    """`_exists` for languages without a regex.
+
+    A single string is tested directly.  An extension cone p... (minus banned characters) escapes
+    the negative languages unless one of them holds a cone q... with q a prefix of p whose banned
+    characters are all banned here too: extend p by a character no negative atom continues p with,
+    then by one character each other such language bans (and this one does not)."""
+    atoms: list[tuple[str, str]] = [("c", "")]
+    banned: frozenset[str] = frozenset()
+    for language_atoms, language_banned in pos:
+        meets = (_atom_meet(a, b) for a in atoms for b in language_atoms)
+        atoms = list(dict.fromkeys(m for m in meets if m is not None))
+        banned |= language_banned
+    for kind, text in atoms:
+        if not banned.isdisjoint(text):
+            continue
+        if kind == "s":
+            if not any(_in_literal(text, n) for n in neg):
+                return True
+            continue
+        if not any(
+            n_banned <= banned and n_banned.isdisjoint(text)
+            and any(n_kind == "c" and text.startswith(t) for n_kind, t in n_atoms)
+            for n_atoms, n_banned in neg
+        ):
+            return True
+    return False
+
+
+def _tree_sample(node: tuple) -> str | None:
+    """One string of the tree's language (a short one), or None when the language is empty."""
+    kind = node[0]
+    if kind == "cc":
+        ranges = _class_ranges(node[1])
+        if not ranges:
+            return None
+        # A printable ASCII member when there is one: samples then also satisfy the path and
+        # header domains (which ban "#", "?", NUL, CR, LF) more often.
+        for lo, hi in ranges:
+            if hi >= 0x30 and lo <= 0x7E:
+                return chr(max(lo, 0x30))
+        return chr(ranges[0][0])
+    if kind == "eps":
+        return ""
+    if kind == "cat":
+        parts = []
+        for child in node[1]:
+            part = _tree_sample(child)
+            if part is None:
+                return None
+            parts.append(part)
+        return "".join(parts)
+    if kind == "alt":
+        for child in node[1]:
+            part = _tree_sample(child)
+            if part is not None:
+                return part
+        return None
+    if kind == "rep":
+        part = _tree_sample(node[1])
+        if part is None:
+            return None if node[2] > 0 else ""
+        return part * node[2]
+    return None  # "null"
+
+
+def _tree_prefix(node: tuple) -> tuple[str, bool]:
+    """(p, whole): every string of the tree's language starts with p; whole when p is the only one."""
+    kind = node[0]
+    if kind == "cc":
+        ranges = _class_ranges(node[1])
+        if len(ranges) == 1 and ranges[0][0] == ranges[0][1]:
+            return chr(ranges[0][0]), True
+        return "", False
+    if kind == "eps":
+        return "", True
+    if kind == "cat":
+        out = []
+        for child in node[1]:
+            part, whole = _tree_prefix(child)
+            out.append(part)
+            if not whole:
+                return "".join(out), False
+        return "".join(out), True
+    if kind == "rep" and node[2] > 0:
+        part, whole = _tree_prefix(node[1])
+        if whole:
+            return part * node[2], node[2] == node[3]
+        return part, False
+    return "", False
+
+
+@functools.lru_cache(maxsize=4096)
+def _regex_bounds(key: tuple) -> tuple | None:
+    """Literal bounds of a regex language: (atoms of a language inside it, atoms of one around it),
+    in `_literal_language`'s form; None when the regex is undecidable here."""
+    try:
+        tree = _key_tree(key)
+    except _Undecidable:
+        return None
+    if tree is None:
+        return None
+    sample = _tree_sample(tree)
+    inside = ((("s", sample),) if sample is not None else (), frozenset())
+    around = ((("c", _tree_prefix(tree)[0]),), frozenset())
+    return inside, around
 
 
 @functools.lru_cache(maxsize=16384)
 def _exists(pos: tuple[tuple, ...], neg: tuple[tuple, ...]) -> Tri:
     """Is there a string in every language of `pos` and in none of `neg`?  None when one of the
     languages cannot be built exactly."""
-    fsms = []
-    for key in pos + neg:
+    literals = [_literal_language(key) for key in pos + neg]
+    if all(lang is not None for lang in literals):
+        return _literal_exists(literals[: len(pos)], literals[len(pos):])
+    # A quick witness: one sample string stands for each regex in `pos` (a language inside it), the
+    # cone of its fixed start for each regex in `neg` (a language around it).  Finding a string
+    # then proves there is one; finding none proves nothing, and the automata decide.
+    inside, around = [], []
+    for k, (key, language) in enumerate(zip(pos + neg, literals)):
+        if language is None:
+            bounds = _regex_bounds(key)
+            if bounds is None:
+                return None
+            language = bounds[0] if k < len(pos) else bounds[1]
+        (inside if k < len(pos) else around).append(language)
+    if _literal_exists(inside, around):
+        return True
+    pos_dfas = []
+    for key in pos or (("any",),):
         f = _fsm(key)
         if f is None:
             return None
-        fsms.append(f)
-    if not pos:
-        fsms.insert(0, _fsm(("any",)))
-        n_pos = 1
-    else:
-        n_pos = len(pos)
-    fsms = unify_alphabets(fsms)
-    live = [_live_states(f) for f in fsms[:n_pos]]
-    start = tuple(f.initial for f in fsms)
-    if any(start[k] not in live[k] for k in range(n_pos)):
+        pos_dfas.append(f)
+    # Negative languages: literal ones are read without building their automaton (most are dropped
+    # below); a regex one is built, as its being undecidable makes the answer None.
+    neg_prefixes: list[str | None] = []
+    for key, language in zip(neg, literals[len(pos):]):
+        if language is not None:
+            atoms = [text for _, text in language[0]]
+            neg_prefixes.append(os.path.commonprefix(atoms) if atoms else None)  # None: empty
+        else:
+            f = _fsm(key)
+            if f is None:
+                return None
+            neg_prefixes.append(f.prefix)
+    # Languages whose forced prefixes diverge are disjoint: the positive ones then share nothing,
+    # and a negative one removes nothing (dropping it makes the question one already answered
+    # for other negatives: "is M non-empty" is asked with every earlier entry in turn).
+    longest = max((d.prefix for d in pos_dfas), key=len)
+    if any(not longest.startswith(d.prefix) for d in pos_dfas):
         return False
-    alphabet = list(fsms[0].alphabet)
+    kept = tuple(key for key, prefix in zip(neg, neg_prefixes)
+                 if prefix is not None and (longest.startswith(prefix) or prefix.startswith(longest)))
+    if len(kept) < len(neg):
+        return _exists(pos, kept)
+    dfas = pos_dfas + [_fsm(key) for key in neg]
+    n_pos = len(pos_dfas)
+    n = len(dfas)
+    rows = [d.rows for d in dfas]
+    finals = [d.finals for d in dfas]
+    # Product states worth visiting: every positive automaton can still accept, every negative
+    # one can still reject.
+    viable = [d.live for d in dfas[:n_pos]] + [d.escapable for d in dfas[n_pos:]]
+    start = (0,) * n
+    if any(0 not in v for v in viable):
+        return False
+    symbols = _joint_alphabet(dfas)
     seen = {start}
     stack = [start]
     while stack:
         state = stack.pop()
-        if all(state[k] in fsms[k].finals for k in range(n_pos)) and not any(
-            state[k] in fsms[k].finals for k in range(n_pos, len(fsms))
+        if all(state[k] in finals[k] for k in range(n_pos)) and not any(
+            state[k] in finals[k] for k in range(n_pos, n)
         ):
             return True
-        for symbol in alphabet:
-            nxt = tuple(f.map[s][symbol] for f, s in zip(fsms, state))
-            if nxt in seen or any(nxt[k] not in live[k] for k in range(n_pos)):
+        for symbol in symbols:
+            nxt = tuple([rows[k][state[k]][symbol[k]] for k in range(n)])
+            if nxt in seen:
                 continue
             seen.add(nxt)
-            stack.append(nxt)
+            if all(nxt[k] in viable[k] for k in range(n)):
+                stack.append(nxt)
     return False
 
 
