@@ -1,11 +1,15 @@
 """Shared pieces of the conflict rules (a helper module: it declares no CODE).
 
-- **Where a conflict is reported.** A conflict involves two resources; Istio reports it on both, we
-  report it once, on the *later* one in a deterministic order (namespace, then name, then input
-  position), naming the other in the message and in ``related``. When only the earlier one is being
-  analysed (the later one came from ``--context``), it is reported on the earlier one instead, so a
-  pre-commit run on the changed file still sees it. ``REPORT_EVERY_SIDE = True`` switches every conflict
-  rule to Istio's way (one finding on each side, each naming the other).
+- **Where a conflict is reported: on every resource involved.** A conflict is a fact about two (or more)
+  resources, and the fix may go into any of them, so each analysed side gets a finding, phrased from its
+  side, naming the other(s) in the message and pointing at them in ``related``. This is istioctl's way
+  (IST0109, IST0110, IST0177... name every party), and it is what a pre-commit run needs: with
+  ``--context`` only the edited file is analysed, and the finding must show on whichever side was
+  edited. Context-only resources (``analyze`` False) are never reported (the engine does not call
+  ``check`` on them), so the analysed side always carries the finding itself.
+- **One finding per resource per rule.** A resource that conflicts on several hosts, ports or servers
+  gets one finding listing them all (at the first of its own locations involved), as istioctl reports a
+  resource once per conflict kind.
 - **A resource never conflicts with itself**, nor with another document of the same kind, namespace and
   name (applying both leaves one object in the cluster).
 - **exportTo scopes**: where a VirtualService or ServiceEntry is visible, as ``ALL`` or a set of
@@ -24,14 +28,13 @@ from typing import Any, Callable, Iterable, Iterator
 
 from ...workloads import Workload
 
-# --------------------------------------------------------------------------- order and targets
+# --------------------------------------------------------------------------- order and sides
 
-# False: one finding per conflict, on the later resource. True: a finding on each side, as istioctl does.
-REPORT_EVERY_SIDE = False
+MAX_NAMED = 5  # other resources named in a message before "and N more" (all are in ``related``)
 
 
 def order_key(resource: Any) -> tuple:
-    """Namespace, name, then input position: the order in which "later" is decided."""
+    """Namespace, name, then input position: a stable order for listing the other sides."""
     line, column = resource.position(())
     return (resource.namespace or "", resource.name or "", resource.file, line, column)
 
@@ -50,67 +53,49 @@ def identity(resource: Any) -> tuple:
     return (resource.kind, resource.namespace, resource.name)
 
 
-def pick_target(a: Any, b: Any) -> tuple[Any, Any] | None:
-    """``(reported, other)`` for a conflict between ``a`` and ``b``; None when neither is analysed."""
-    earlier, later = (a, b) if order_key(a) <= order_key(b) else (b, a)
-    if later.analyze:
-        return later, earlier
-    if earlier.analyze:
-        return earlier, later
-    return None
-
-
 def label(resource: Any) -> str:
     """``Kind namespace/name`` for messages."""
     return f"{resource.kind} {resource.namespace + '/' if resource.namespace else ''}{resource.name or '?'}"
 
 
+def listed(items: list[str], limit: int = MAX_NAMED) -> str:
+    """``a; b; c`` — at most ``limit`` items, then ``and N more``."""
+    shown = "; ".join(items[:limit])
+    return shown + (f"; and {len(items) - limit} more" if len(items) > limit else "")
+
+
 @dataclass
 class Pending:
-    """One conflict as seen from the resource it is reported on."""
+    """One conflict as seen from one of its sides."""
 
-    path: tuple
+    path: tuple  # where on this side
     other: Any
     other_path: tuple
-    detail: Any = None  # rule-specific (e.g. a witness, a severity hint)
+    detail: Any = None  # rule-specific, phrased for this side (e.g. the other's host, a witness)
 
 
 @dataclass
 class Reports:
-    """Conflicts collected per reported resource (by identity), deduplicated, in a stable order."""
+    """Conflicts collected per side (by resource identity), deduplicated, in a stable order."""
 
     by_target: dict[int, list[Pending]] = field(default_factory=dict)
     _seen: set = field(default_factory=set)
-    every_side: bool = field(default_factory=lambda: REPORT_EVERY_SIDE)
 
     def add(self, a: Any, a_path: tuple, b: Any, b_path: tuple, detail: Any = None,
-            key: Any = None, detail_b: Any = None, prefer: Any = None) -> None:
-        """Record a conflict between ``a`` (at ``a_path``) and ``b``; reported on one of them.
+            key: Any = None, detail_b: Any = None) -> None:
+        """Record a conflict between ``a`` (at ``a_path``) and ``b`` (at ``b_path``) on both sides.
 
-        ``detail`` is kept when it is reported on ``a``, ``detail_b`` (default: ``detail``) when on
-        ``b``. ``prefer`` (``a`` or ``b``, the side at fault) overrides the "later one" choice when that
-        one is analysed; with ``every_side`` it is the only side reported.
+        ``detail`` is kept on ``a``'s side, ``detail_b`` (default: ``detail``) on ``b``'s. A side that is
+        only context is skipped: it is never reported.
         """
         if same_object(a, b):
             return
-        if self.every_side:
-            sides = [prefer] if prefer is not None else [a, b]
-            for target in sides:
-                if target.analyze:
-                    self._record(target, a, a_path, b, b_path, detail, detail_b, key)
-            return
-        picked = pick_target(a, b)
-        if prefer is not None and prefer.analyze:
-            picked = (prefer, b if prefer is a else a)
-        if picked is not None:
-            self._record(picked[0], a, a_path, b, b_path, detail, detail_b, key)
+        self._record(a, a_path, b, b_path, detail, key)
+        self._record(b, b_path, a, a_path, detail if detail_b is None else detail_b, key)
 
-    def _record(self, target: Any, a: Any, a_path: tuple, b: Any, b_path: tuple, detail: Any,
-                detail_b: Any, key: Any) -> None:
-        other = b if target is a else a
-        path, other_path = (a_path, b_path) if target is a else (b_path, a_path)
-        if target is b and detail_b is not None:
-            detail = detail_b
+    def _record(self, target: Any, path: tuple, other: Any, other_path: tuple, detail: Any, key: Any) -> None:
+        if not target.analyze:
+            return
         dedupe = (id(target), path, identity(other), key)
         if dedupe in self._seen:
             return
@@ -118,15 +103,17 @@ class Reports:
         self.by_target.setdefault(id(target), []).append(Pending(path, other, other_path, detail))
 
     def of(self, resource: Any) -> list[Pending]:
+        """The resource's conflicts, by its own location (document order), then by the other side."""
         found = self.by_target.get(id(resource), [])
-        return sorted(found, key=lambda p: (tuple(map(str, p.path)), order_key(p.other)))
+        return sorted(found, key=lambda p: (resource.position(p.path), tuple(map(str, p.path)),
+                                            order_key(p.other)))
 
-    def grouped(self, resource: Any) -> Iterator[tuple[tuple, list[Pending]]]:
-        """The resource's conflicts grouped by reported path (one finding per path)."""
+    def grouped(self, resource: Any) -> list[tuple[tuple, list[Pending]]]:
+        """The resource's conflicts grouped by its own location, in document order."""
         groups: dict[tuple, list[Pending]] = {}
         for pending in self.of(resource):
             groups.setdefault(pending.path, []).append(pending)
-        yield from groups.items()
+        return list(groups.items())
 
 
 def names(resources: Iterable[Any]) -> str:

@@ -13,8 +13,11 @@ that host: the gateway answers 404. Istio reports this as IST0138 (GatewayDuplic
 - Same port: connections are only reused for the same port.
 - Same workload: both Gateways select a Pod or pod template of the input, or one selector is a subset of
   the other (equal included). Gateways without a selector are not compared (as in gateway-port-conflict).
-- Reported on the Gateway with the wider selector (the one that reaches the other's workloads); on the
-  later one (namespace, then name) when neither is wider.
+- Every Gateway involved is reported (see ``common.py``), once: one finding at its first server that
+  shares a certificate, listing each server with the other Gateways' servers. istioctl reports only the
+  Gateway whose selector is a subset of the other's (it looks from each Gateway towards Gateways with a
+  superset selector), but the 404s happen on the pods both select, and either Gateway can be the one
+  to change.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from typing import Iterator
 
 from ...workloads import workloads
 from ..gateway.servers import is_istio_gateway, selector_of, servers_of
-from .common import Reports, SelectorIndex, format_labels, label
+from .common import Reports, SelectorIndex, format_labels, label, listed
 
 CODE = "IL230"
 KINDS = ("Gateway",)
@@ -36,18 +39,20 @@ def check(resource, ctx) -> Iterator:
     if not is_istio_gateway(resource):
         return
     reports: Reports = ctx.index.memo(MEMO_KEY, _build)
-    for path, group in reports.grouped(resource):
-        parts = []
-        for p in group:
-            certificate, port, why = p.detail
-            parts.append(f"{label(p.other)} at {_format_path(p.other_path[:3])} ({why})")
+    groups = reports.grouped(resource)
+    if not groups:
+        return
+    clauses, related = [], []
+    for path, group in groups:
         certificate, port = group[0].detail[0], group[0].detail[1]
-        message = (f"{certificate} on port {port} is also used by {'; '.join(parts)}. Each server gets its own "
-                   "routes, and browsers reuse an HTTP/2 connection for every host the certificate covers: a "
-                   "request for the other server's host arrives on this server's connection and gets a 404. "
-                   "Serve these hosts from one server, or give each server its own certificate")
-        related = [ctx.related(p.other, p.other_path, "the same certificate is used here") for p in group]
-        yield ctx.finding(resource, path, message, related=related)
+        others = ", ".join(f"{label(p.other)} at {_format_path(p.other_path[:3])} ({p.detail[2]})" for p in group)
+        clauses.append(f"{certificate} on port {port} ({_format_path(path[:3])}) is also used by {others}")
+        related.extend(ctx.related(p.other, p.other_path, "the same certificate is used here") for p in group)
+    message = (f"{listed(clauses)}. Each server gets its own routes, and browsers reuse an HTTP/2 connection for "
+               "every host the certificate covers: a request for one server's host can arrive on the other "
+               "server's connection and get a 404. Serve these hosts from one server, or give each server its "
+               "own certificate")
+    yield ctx.finding(resource, groups[0][0], message, related=related)
 
 
 def _format_path(path: tuple) -> str:
@@ -111,27 +116,22 @@ def _build(index) -> Reports:
                 j, path_j, port_j, _ = entries[b]
                 if i == j or port_i != port_j:
                     continue
-                why, wider = _shared(i, j, selectors, selected, all_workloads)
+                why = _shared(i, j, selectors, selected, all_workloads)
                 if why is None:
                     continue
-                prefer = None if wider is None else gateways[wider]
                 reports.add(gateways[i], path_i, gateways[j], path_j, detail=(description, port_i, why),
-                            key="certificate", prefer=prefer)
+                            key="certificate")
     return reports
 
 
-def _shared(i: int, j: int, selectors: list[dict], selected: list[set[int]], all_workloads: list,
-            ) -> tuple[str | None, int | None]:
-    """(why Gateways i and j apply to one workload, or None; position of the wider one, if any)."""
+def _shared(i: int, j: int, selectors: list[dict], selected: list[set[int]], all_workloads: list) -> str | None:
+    """Why Gateways i and j apply to one workload, or None when they do not."""
     a, b = selectors[i].items(), selectors[j].items()
-    wider = i if a <= b else j if b <= a else None
-    if a == b:
-        wider = None
     common = selected[i] & selected[j]
     if common:
         w = all_workloads[min(common)]
-        return f"both select {w.resource.kind} {w.namespace}/{w.name}", wider
+        return f"both select {w.resource.kind} {w.namespace}/{w.name}"
     if a <= b or b <= a:
         narrow = selectors[j] if a <= b else selectors[i]
-        return f"a gateway pod labelled {format_labels(narrow)} is selected by both", wider
-    return None, None
+        return f"a gateway pod labelled {format_labels(narrow)} is selected by both"
+    return None

@@ -10,16 +10,21 @@ as unknown and are not compared.
 
 Workloads that get no sidecar (``sidecar.istio.io/inject: "false"``, or a Namespace in the input without
 injection enabled) are left out: both conflicts are about the sidecar's inbound configuration.
+
+Every resource involved is reported (see ``common.py``), once per rule: the workload (as istioctl does),
+listing each conflicting port, and each Service that takes part, at its first conflicting port, naming
+the workload and the other Services (the Service is what a change usually touches, and with
+``--context`` the workload may be context only).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 from ...workloads import Workload, labels_match, workloads
 from ...protocols import declared_protocol
-from .common import in_mesh, label, namespace_objects
+from .common import identity, in_mesh, label, namespace_objects
 
 MEMO_KEY = "conflicts.service-ports"
 
@@ -118,3 +123,36 @@ def fronted(index) -> dict[int, Fronted]:
         return out
 
     return index.memo(MEMO_KEY, build)
+
+
+@dataclass(frozen=True)
+class PortConflict:
+    """Services in front of one workload that disagree about one port (a number, or a container port)."""
+
+    fronted: Fronted
+    what: int | str  # the service port number (IL524) or the container port targeted (IL525)
+    ports: list[ServicePort]  # every Service port involved, in Service order
+
+
+def services_of(ports: list[ServicePort]) -> int:
+    """How many different Service objects these ports belong to (copies of one object count once)."""
+    return len({identity(p.service) for p in ports})
+
+
+def by_service(index, memo_key: str, find: Callable[[Fronted], list[PortConflict]]) -> dict[int, list[PortConflict]]:
+    """Service (by resource identity) -> the conflicts it takes part in (memoised per rule)."""
+    def build(ix) -> dict[int, list[PortConflict]]:
+        out: dict[int, list[PortConflict]] = {}
+        for found in fronted(ix).values():
+            for conflict in find(found):
+                for service in {id(p.service): p.service for p in conflict.ports}.values():
+                    if service.analyze:
+                        out.setdefault(id(service), []).append(conflict)
+        return out
+
+    return index.memo(memo_key, build)
+
+
+def first_port(service: Any, ports: list[ServicePort]) -> ServicePort:
+    """The first of these ports in the Service's document (where its finding goes)."""
+    return min(ports, key=lambda p: (service.position(p.path), p.index))

@@ -11,13 +11,16 @@ TLS bytes parsed as plain HTTP). Istio reports this as IST0177 (ConflictingServi
 - Protocols are compared case-insensitively; an unset protocol counts as its own value, as in Istio.
 - Visibility: ``exportTo`` (``.``, names, ``*``, ``~``; unset = everywhere); ServiceEntries that no
   namespace sees together do not conflict.
+
+Every ServiceEntry involved is reported (see ``common.py``), once: one finding at its first conflicting
+port, listing each host and port with the other ServiceEntries' protocols.
 """
 
 from __future__ import annotations
 
 from typing import Iterator
 
-from .common import Reports, describe_scope, export_scope, label, shared_scope
+from .common import Reports, describe_scope, export_scope, label, listed, shared_scope
 
 CODE = "IL420"
 KINDS = ("ServiceEntry",)
@@ -28,19 +31,30 @@ UNSET = "(unset)"
 
 def check(resource, ctx) -> Iterator:
     reports: Reports = ctx.index.memo(MEMO_KEY, _build)
-    for path, group in reports.grouped(resource):
-        parts, related = [], []
-        host, number, mine = group[0].detail[0], group[0].detail[1], group[0].detail[2]
-        for p in group:
-            theirs, scope = p.detail[3], p.detail[4]
-            said = "leaves it without a protocol" if theirs == UNSET else f"declares it {theirs}"
-            parts.append(f"{label(p.other)} {said} ({describe_scope(scope)})")
-            related.append(ctx.related(p.other, p.other_path, f"{host}:{number} declared {theirs} here"))
+    pending = reports.of(resource)
+    if not pending:
+        return
+    # (host, port) -> [this side's protocol, [(other, its protocol, scope)]], in document order
+    by_port: dict[tuple, list] = {}
+    related = []
+    for p in pending:
+        host, number, mine, theirs, scope = p.detail
+        entry = by_port.setdefault((host, number), [mine, []])
+        entry[1].append((p.other, theirs, scope))
+        related.append(ctx.related(p.other, p.other_path, f"{host}:{number} declared {theirs} here"))
+    clauses = []
+    for (host, number), (mine, others) in by_port.items():
         here = "has no protocol here" if mine == UNSET else f"is declared {mine} here"
-        message = (f"host '{host}' port {number} {here}, but {'; '.join(parts)}. Istio merges ServiceEntries "
-                   "by host and keeps one protocol per host and port, so one of them is handled with the "
-                   "other's protocol. Use the same protocol everywhere, or declare the host in one ServiceEntry")
-        yield ctx.finding(resource, path, message, related=related)
+        said = ", ".join(f"{label(other)} {_says(theirs)} ({describe_scope(scope)})" for other, theirs, scope in others)
+        clauses.append(f"host '{host}' port {number} {here}, but {said}")
+    message = (f"{listed(clauses)}. Istio merges ServiceEntries by host and keeps one protocol per host and port, "
+               "so one of them is handled with the other's protocol. Use the same protocol everywhere, or declare "
+               "the host in one ServiceEntry")
+    yield ctx.finding(resource, pending[0].path, message, related=related)
+
+
+def _says(protocol: str) -> str:
+    return "leaves it without a protocol" if protocol == UNSET else f"declares it {protocol}"
 
 
 def _protocol(port: dict) -> str:

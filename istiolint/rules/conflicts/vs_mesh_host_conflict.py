@@ -16,6 +16,10 @@ there, and which one depends on creation order. Istio reports this as IST0109.
   more specific domain, so the other VirtualService's routes never apply to them (Istio reports such an
   overlap when one side is exported everywhere and the other is not).
 - ``*`` alone is not compared (Istio rejects it for mesh-bound VirtualServices).
+
+Every VirtualService involved is reported (see ``common.py``), once: a VirtualService that shares several
+hosts gets one finding, at its first shared host, listing each host with the VirtualServices that also
+claim it. It is an error when some host is claimed exactly, a warning when all are wildcard overlaps.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from typing import Any, Iterator
 
 from ...finding import Severity
 from ...hosts import effective_gateway_refs, expand_short_name, hosts_intersect, is_wildcard
-from .common import Reports, describe_scope, export_scope, label, shared_scope
+from .common import Pending, Reports, describe_scope, export_scope, label, listed, shared_scope
 
 CODE = "IL310"
 KINDS = ("VirtualService",)
@@ -35,29 +39,47 @@ EXACT, OVERLAP = "exact", "overlap"
 
 def check(resource, ctx) -> Iterator:
     reports: Reports = ctx.index.memo(MEMO_KEY, lambda ix: _build(ix, ctx.settings.cluster_domain))
-    for path, group in reports.grouped(resource):
-        exact = [p for p in group if p.detail[0] == EXACT]
-        chosen = exact or group
-        host = _shown(resource.get(path), resource.namespace, ctx.settings.cluster_domain)
-        parts = []
-        for p in chosen:
-            kind, other_host, scope = p.detail
-            what = "it" if kind == EXACT else f"'{other_host}'"
-            parts.append(f"{label(p.other)} also claims {what} ({describe_scope(scope)})")
-        if exact:
-            message = (f"host {host} is claimed twice on the mesh gateway: {'; '.join(parts)}. Sidecars do "
-                       "not merge VirtualServices: istiod keeps the oldest one for a host and ignores the other, "
-                       "so which routes apply depends on creation order. Merge them into one VirtualService, "
-                       "or separate them with exportTo")
-            severity = None
+    groups = reports.grouped(resource)
+    if not groups:
+        return
+    domain = ctx.settings.cluster_domain
+    exact: list[tuple[str, str]] = []  # (this host, who else claims it)
+    overlaps: list[tuple[str, str]] = []
+    chosen: list[Pending] = []
+    first_exact = None
+    for path, group in groups:
+        host = _shown(resource.get(path), resource.namespace, domain)
+        same = [p for p in group if p.detail[0] == EXACT]
+        wide = [p for p in group if p.detail[0] == OVERLAP]
+        if same:
+            first_exact = first_exact or path
+            exact.append((host, ", ".join(f"{label(p.other)} ({describe_scope(p.detail[2])})" for p in same)))
+        if wide:
+            overlaps.append((host, ", ".join(f"'{p.detail[1]}' of {label(p.other)} ({describe_scope(p.detail[2])})"
+                                             for p in wide)))
+        chosen.extend(same + wide)
+    sentences = []
+    if exact:
+        if len(exact) == 1:
+            claim = f"host {exact[0][0]} is also claimed on the mesh gateway by {exact[0][1]}"
         else:
-            message = (f"host {host} overlaps a host of another mesh VirtualService: {'; '.join(parts)}. For "
-                       "the names both match, sidecars use only the more specific host's routes. If that is not "
-                       "intended, use distinct hosts or merge the VirtualServices")
-            severity = Severity.WARNING
-        related = [ctx.related(p.other, p.other_path, "the other VirtualService claiming this host")
-                   for p in chosen]
-        yield ctx.finding(resource, path, message, related=related, severity=severity)
+            claim = (f"{len(exact)} hosts of this VirtualService are also claimed on the mesh gateway: "
+                     + listed([f"{host} by {who}" for host, who in exact]))
+        sentences.append(f"{claim}. Sidecars do not merge VirtualServices: istiod keeps the oldest one for a host "
+                         "and ignores the others, so which routes apply depends on creation order. Merge them into "
+                         "one VirtualService, or separate them with exportTo")
+    if overlaps:
+        overlap = listed([f"host {host} overlaps {who}" for host, who in overlaps])
+        sentences.append(f"{'Also, ' if exact else ''}{overlap}: for the names both match, sidecars use only the "
+                         "more specific host's routes. If that is not intended, use distinct hosts or merge the "
+                         "VirtualServices")
+    related = [ctx.related(p.other, p.other_path,
+                           "the other VirtualService claiming this host" if p.detail[0] == EXACT
+                           else "the other VirtualService's overlapping host")
+               for p in chosen]
+    path = first_exact or groups[0][0]
+    yield ctx.finding(resource, path, ". ".join(sentences), related=related,
+                      severity=None if exact else Severity.WARNING)
 
 
 def _shown(host: Any, namespace: Any, domain: str) -> str:
