@@ -21,9 +21,16 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 with atheris.instrument_imports(include=["istiolint"]):
+    import importlib
+
     from istiolint.app import Options, analyze
+    from istiolint.catalog import load_catalog
     from istiolint.loader import decode
     from istiolint.reporters import get_reporter
+
+    # Rules are imported when they first run: import them here so that their code is instrumented too.
+    for _entry in load_catalog().entries:
+        importlib.import_module(_entry.module)
 
 from _invariants import check_position, line_count  # noqa: E402
 
