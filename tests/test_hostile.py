@@ -422,10 +422,11 @@ def _snapshot(directory: Path) -> dict[str, tuple]:
 def test_nothing_is_written_but_the_requested_output(tmp_path):
     work = tmp_path / "work"
     shutil.copytree(HOSTILE, work / "manifests")
-    private_tmp = tmp_path / "tmp"
+    private_tmp, home = tmp_path / "tmp", tmp_path / "home"
     private_tmp.mkdir()
-    env = dict(os.environ, TMPDIR=str(private_tmp), HOME=str(private_tmp), PYTHONDONTWRITEBYTECODE="1",
-               PYTHONPATH=str(ROOT))
+    home.mkdir()
+    env = {k: v for k, v in os.environ.items() if k not in ("XDG_CACHE_HOME", "ISTIOLINT_CACHE_DIR")}
+    env.update(TMPDIR=str(private_tmp), HOME=str(home), PYTHONDONTWRITEBYTECODE="1", PYTHONPATH=str(ROOT))
     before = _snapshot(work)
     pwned = Path("/tmp/istiolint-pwned")
     existed = pwned.exists()
@@ -438,6 +439,8 @@ def test_nothing_is_written_but_the_requested_output(tmp_path):
                              "manifests"], cwd=work, env=env, capture_output=True, text=True)
     assert result.returncode == 1 and result.stdout == ""
     assert set(_snapshot(work)) - set(before) == {"out.json"} and list(private_tmp.iterdir()) == []
+    # The home directory holds at most istiolint's own cache (of the rule catalog, not of any input).
+    assert all(p.relative_to(home).parts[:2] == (".cache", "istiolint") for p in home.rglob("*") if p.is_file())
     assert pwned.exists() == existed  # the !!python/object/apply payload did not run
 
 
