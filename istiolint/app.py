@@ -5,9 +5,11 @@ The CLI only parses arguments into ``Options`` and calls ``run``; tests call ``r
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import IO, Iterator
 
@@ -47,6 +49,7 @@ class Options:
     write_baseline: str | None = None  # record the findings in this file instead of reporting them
     statistics: bool = False  # counts per rule instead of the findings
     progress: bool | None = None  # None: a progress bar on long runs when stderr is a terminal
+    jobs: int | None = None  # processes to use at most (None: ISTIOLINT_JOBS, else the cores; 1: one)
 
 
 @dataclass
@@ -185,6 +188,22 @@ def read_input(path: str, stdin: IO[bytes] | None, max_size: int) -> InputFile:
     return InputFile(path, data)
 
 
+def load_source(path: str, max_size: int, stdin: IO[bytes] | None = None) -> "SourceFile":
+    """Read, decode and parse one input file (in whichever process): never raises, problems are data."""
+    from .loader import LoadProblem, SourceFile, decode, load_text
+
+    item = read_input(path, stdin, max_size)
+    shown = display_path(path)  # what findings name: always valid UTF-8
+    if item.raw is None:
+        return SourceFile(shown, "", [], [LoadProblem("limit", 1, 1, item.problem or "not read")])
+    text, problem = decode(item.raw)
+    if text is not None:
+        return load_text(text, shown)
+    # Not parsed; text that is merely not UTF-8 is still shown in excerpts.
+    lines = item.raw.decode("utf-8", "replace") if problem.kind != "binary" else ""
+    return SourceFile(shown, lines, [], [problem])
+
+
 def run(options: Options, stdin: IO[bytes] | None = None, stdout: IO[str] | None = None,
         stderr: IO[str] | None = None) -> int:
     """Lint, write the report (or the baseline), and return the exit code."""
@@ -254,15 +273,23 @@ def resolve_options(options: Options, catalog) -> tuple[Options, "Config"]:
     return resolved, config
 
 
+def _read_baseline(path: str):
+    """The baseline's fingerprints; a bad file raises BaselineError, a ValueError. (The module is
+    imported only when a baseline is used: it brings hashlib, which start-up does not need otherwise.)"""
+    from .baseline import read_baseline
+
+    return read_baseline(path)
+
+
 def analyze(options: Options, stdin: IO[bytes] | None = None,
             progress: "Progress | None" = None) -> tuple[Report | None, int, list[str]]:
     """Lint without writing anything: (report, exit code, tracebacks of internal errors).
     The report is None for a usage error, whose message is then the only item of the list."""
-    from .baseline import BaselineError, filter_new, read_baseline
+    from . import parallel
     from .catalog import load_catalog
     from .config import Config, ConfigError
     from .engine import Settings, iter_unique, run_rules
-    from .loader import LoadProblem, SourceFile, decode, load_text
+    from .loader import SourceFile
     from .model import Index, resources_of
     from .selection import Selection, SelectionError
     from .suppress import UNUSED_SUPPRESSION, SuppressionError, apply, parse_cli_suppressions, unused_findings
@@ -273,62 +300,69 @@ def analyze(options: Options, stdin: IO[bytes] | None = None,
         selection = Selection.build(catalog, options.select, options.ignore, config.severity,
                                     config.select, config.ignore)
         cli_suppressions = parse_cli_suppressions(options.suppress, catalog)
-        known = read_baseline(options.baseline) if options.baseline and not options.write_baseline else None
-    except (ConfigError, SelectionError, SuppressionError, BaselineError) as err:
+        known = _read_baseline(options.baseline) if options.baseline and not options.write_baseline else None
+    except (ConfigError, SelectionError, SuppressionError, ValueError) as err:
         return None, EXIT_ERROR, [str(err)]
 
     errors: list[str] = []
     sources: list[SourceFile] = []
     resources = []
     analyzed: set[str] = set()
-
-    def load(path: str, analyze: bool) -> None:
-        item = read_input(path, stdin, options.max_file_size)
-        shown = display_path(path)  # what findings name: always valid UTF-8
-        if item.raw is None:
-            source = SourceFile(shown, "", [], [LoadProblem("limit", 1, 1, item.problem or "not read")])
-        else:
-            text, problem = decode(item.raw)
-            if text is not None:
-                source = load_text(text, shown)
-            else:  # not parsed; text that is merely not UTF-8 is still shown in excerpts
-                lines = item.raw.decode("utf-8", "replace") if problem.kind != "binary" else ""
-                source = SourceFile(shown, lines, [], [problem])
-        if analyze:
-            sources.append(source)
-            analyzed.update((path, shown))
-        for resource, _document, _base in resources_of(source, options.namespace, analyze):
-            if resource is not None:
-                resources.append(resource)
-
     cli_excludes = Config(exclude=options.exclude)  # command-line globs: relative to the working directory
 
     def excluded(path: str) -> bool:
         return config.is_excluded(path) or cli_excludes.is_excluded(path)
 
     paths = [p for p in discover(options.paths, errors) if not excluded(p)]
-    if progress is not None:
-        progress.start(len(paths))
-    for path in paths:
-        load(path, True)
-        if progress is not None:
-            progress.advance()
+    context_paths: list[str] = []
     if options.context:
+        named = set(paths) | {display_path(p) for p in paths}
         context_errors: list[str] = []
         for path in discover(options.context, context_errors):
-            if path not in analyzed and path != "-" and not excluded(path):
-                load(path, False)
+            if path not in named and path != "-" and not excluded(path):
+                context_paths.append(path)
         errors.extend(context_errors)
-
     if progress is not None:
-        progress.checking()
-    index = Index(resources, cluster_domain=options.cluster_domain)
-    settings = Settings(cluster_domain=options.cluster_domain, default_namespace=options.namespace,
-                        strict_references=options.strict_references)
-    result = run_rules(catalog, selection.selected, selection.severity_of, index, sources, settings, analyzed)
+        progress.start(len(paths))
+    load_one = partial(load_source, max_size=options.max_file_size)  # sent to worker processes
+    # Loading builds millions of objects and no garbage cycles: the cyclic collector would only walk
+    # them again and again (a third of the loading time). It is off while loading; what was loaded is
+    # then frozen out of its sight, and it runs as usual for the rules.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        def loaded(i: int) -> None:
+            if progress is not None and i < len(paths):
+                progress.advance()
+
+        loaded_sources = parallel.load_sources(
+            paths + context_paths, load_one, jobs=options.jobs, loaded=loaded,
+            load_stdin=partial(load_source, max_size=options.max_file_size, stdin=stdin))
+        for i, source in enumerate(loaded_sources):
+            analyze = i < len(paths)
+            if analyze:
+                sources.append(source)
+                analyzed.update((paths[i], source.path))
+            for resource, _document, _base in resources_of(source, options.namespace, analyze):
+                if resource is not None:
+                    resources.append(resource)
+    finally:
+        gc.freeze()
+        if collecting:
+            gc.enable()
+    try:
+        if progress is not None:
+            progress.checking()
+        index = Index(resources, cluster_domain=options.cluster_domain)
+        settings = Settings(cluster_domain=options.cluster_domain, default_namespace=options.namespace,
+                            strict_references=options.strict_references)
+        result = run_rules(catalog, selection.selected, selection.severity_of, index, sources, settings, analyzed,
+                           jobs=options.jobs)
+    finally:
+        gc.unfreeze()
     findings = sorted(iter_unique(result.findings), key=Finding.sort_key)
 
-    lines = {s.path: s.lines for s in sources}
+    lines = _Lines({s.path: s for s in sources})
     # Comments are scanned only in files that mention istiolint at all (one substring test per file).
     commented = {s.path: lines[s.path] for s in sources if "istiolint:" in s.text}
     outcome = apply(findings, commented, resources, catalog, config, cli_suppressions)
@@ -343,6 +377,8 @@ def analyze(options: Options, stdin: IO[bytes] | None = None,
     root = os.getcwd()
     baselined = 0
     if known is not None:
+        from .baseline import filter_new
+
         findings, baselined = filter_new(findings, known, root)
 
     report = Report(
@@ -359,6 +395,39 @@ def analyze(options: Options, stdin: IO[bytes] | None = None,
     return report, code, result.tracebacks
 
 
+class _Lines(dict):
+    """file → its lines, split on first use: only reporters that show excerpts read them."""
+
+    def __init__(self, sources: dict) -> None:
+        super().__init__()
+        self._sources = sources
+
+    def __missing__(self, path: str) -> list[str]:
+        lines = self[path] = self._sources[path].lines
+        return lines
+
+    def get(self, path, default=None):
+        return self[path] if path in self._sources else default
+
+    def __contains__(self, path) -> bool:
+        return path in self._sources
+
+    def __iter__(self):
+        return iter(self._sources)
+
+    def __len__(self) -> int:
+        return len(self._sources)
+
+    def keys(self):
+        return self._sources.keys()
+
+    def items(self):
+        return ((path, self[path]) for path in self._sources)
+
+    def values(self):
+        return (self[path] for path in self._sources)
+
+
 def _write_report(report: Report, options: Options, stdout: IO[str]) -> None:
     from .reporters import get_reporter, render_statistics
 
@@ -371,7 +440,17 @@ def _write_report(report: Report, options: Options, stdout: IO[str]) -> None:
         with open(options.output, "w", encoding="utf-8", newline="\n") as handle:
             reporter(report, handle, color=False, quiet=options.quiet)
     else:
-        reporter(report, stdout, color=_use_color(options, stdout), quiet=options.quiet)
+        color = _use_color(options, stdout)
+        if color:  # a terminal: rich measures it
+            reporter(report, stdout, color=True, quiet=options.quiet)
+            return
+        # Rendered in memory and written at once: reporters write many small pieces, and standard
+        # output may be unbuffered (PYTHONUNBUFFERED), which made a large JSON report 250,000 writes.
+        import io
+
+        buffer = io.StringIO()
+        reporter(report, buffer, color=False, quiet=options.quiet)
+        stdout.write(buffer.getvalue())
 
 
 def _use_color(options: Options, stream: IO[str]) -> bool:

@@ -112,18 +112,82 @@ def _entry_from(data: dict, file: str) -> RuleEntry:
     )
 
 
+PREBUILT = "catalog.json"  # beside rules/*.yaml: the same entries, read without a YAML parser
+
+
 def load_catalog(directory: Path | None = None) -> Catalog:
-    """Read every ``rules/*.yaml``. A prebuilt ``catalog.json`` beside them is used when it is current."""
+    """Every rule of ``rules/*.yaml``, the source of truth.
+
+    ``rules/catalog.json`` holds the same entries prebuilt (``python scripts/update_readme.py``
+    regenerates it with the README table); reading it is several times faster than parsing ~70 YAML
+    files, which matters for a pre-commit hook's start-up. It is used only when its signature -- a
+    checksum of the names and contents of every ``rules/*.yaml`` -- matches the files, so a stale
+    copy costs time, never correctness."""
+    directory = directory or find_data_dir("rules")
+    files = sorted(directory.glob("*.yaml"))
+    texts = [path.read_text(encoding="utf-8") for path in files]
+    signature = _signature(files, texts)
+    prebuilt = _read_prebuilt(directory / PREBUILT, signature)
+    if prebuilt is not None:
+        return prebuilt
+    return _parse(files, texts)
+
+
+def _parse(files: list[Path], texts: list[str]) -> Catalog:
     from .loader import load_text
 
-    directory = directory or find_data_dir("rules")
     entries = []
-    for path in sorted(directory.glob("*.yaml")):
-        source = load_text(path.read_text(encoding="utf-8"), str(path))
+    for path, text in zip(files, texts):
+        source = load_text(text, str(path))
         if source.problems or not source.documents or not isinstance(source.documents[0].data, dict):
             raise CatalogError(f"{path}: not a valid catalog entry: {source.problems[:1]}")
         entries.append(_entry_from(source.documents[0].data, path.name))
     return Catalog(tuple(entries))
+
+
+def _signature(files: list[Path], texts: list[str]) -> str:
+    import zlib
+
+    checksum = 0
+    for path, text in zip(files, texts):
+        checksum = zlib.crc32(f"{path.name}\0{text}\0".encode("utf-8"), checksum)
+    return f"{len(files)}:{checksum:08x}"
+
+
+_ENTRY_FIELDS = ("code", "name", "module", "summary", "rationale", "bad", "good", "fix", "istio_codes",
+                 "references", "message", "area", "file")
+
+
+def _read_prebuilt(path: Path, signature: str) -> Catalog | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if data.get("signature") != signature:
+            return None
+        entries = []
+        for item in data["entries"]:
+            fields = {name: item[name] for name in _ENTRY_FIELDS}
+            fields["istio_codes"] = tuple(fields["istio_codes"])
+            fields["references"] = tuple(fields["references"])
+            entries.append(RuleEntry(severity=Severity.parse(item["severity"]), **fields))
+        return Catalog(tuple(entries))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None  # absent or unreadable: parse the YAML
+
+
+def prebuilt_json(directory: Path | None = None) -> str:
+    """The text of ``rules/catalog.json`` for the current ``rules/*.yaml``."""
+    directory = directory or find_data_dir("rules")
+    files = sorted(directory.glob("*.yaml"))
+    texts = [path.read_text(encoding="utf-8") for path in files]
+    catalog = _parse(files, texts)
+    entries = []
+    for entry in catalog.entries:
+        item = {name: getattr(entry, name) for name in _ENTRY_FIELDS}
+        item["severity"] = entry.severity.label
+        entries.append(item)
+    data = {"generated_by": "python scripts/update_readme.py (from rules/*.yaml; do not edit)",
+            "signature": _signature(files, texts), "entries": entries}
+    return json.dumps(data, indent=1, ensure_ascii=False) + "\n"
 
 
 def catalog_json(catalog: Catalog) -> str:

@@ -10,9 +10,11 @@ resource; every other rule and resource is still checked.
 
 from __future__ import annotations
 
+import functools
 import importlib
-import traceback
+import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
 from .catalog import Catalog, RuleEntry
@@ -109,48 +111,143 @@ class EngineResult:
 def run_rules(
     catalog: Catalog, selected: Iterable[RuleEntry], severity_of: Callable[[RuleEntry], Severity],
     index: Index, sources: list[SourceFile], settings: Settings, analyzed_files: set[str] | None = None,
+    jobs: int | None = None,
 ) -> EngineResult:
-    """Run every selected rule; ``analyzed_files`` limits findings to files named for analysis."""
-    findings: list[Finding] = []
-    tracebacks: list[str] = []
-    internal = catalog.find(INTERNAL_ERROR)
+    """Run every selected rule; ``analyzed_files`` limits findings to files named for analysis.
+
+    Rules whose module (as the catalog cache knows without importing it) reads only kinds absent
+    from the input are not even imported. On large inputs the rules are spread over processes
+    (``jobs``: how many; None decides from the input and the cores, see ``parallel``); the findings
+    are the same, in the same order, as when one process runs them in catalog order."""
+    from . import parallel
+
     present = index.kinds
+    runnable = [e for e in selected if e.name != INTERNAL_ERROR and _may_apply(catalog, e, present)]
+    job = RuleJob(catalog, severity_of, index, sources, settings, analyzed_files)
+    parts = None
+    # Rules of one package share derived indexes (Index.memo): they run in the same process.
+    families: dict[str, list[int]] = {}
+    for i, entry in enumerate(runnable):
+        families.setdefault(entry.module.rpartition(".")[0], []).append(i)
+    groups = list(families.values())
+    workers = parallel.rule_workers(len(index.resources), len(groups), jobs)
+    if workers > 1:
+        costs = [sum(_estimated_cost(runnable[i], index) for i in group) for group in groups]
+        done = parallel.map_rules(job, [[runnable[i] for i in group] for group in groups], workers, costs)
+        if done is not None:  # None: the processes failed, run the rules here
+            parts = [None] * len(runnable)
+            for group, results in zip(groups, done):
+                for i, result in zip(group, results):
+                    parts[i] = result
+    if parts is None:
+        parts = [job.run(entry) for entry in runnable]
+    findings = [f for part_findings, _ in parts for f in part_findings]
+    tracebacks = [t for _, part_tracebacks in parts for t in part_tracebacks]
+    errors = sum(1 for f in findings if f.name == INTERNAL_ERROR)
+    return EngineResult(findings, errors, tracebacks)
 
-    def internal_error(entry: RuleEntry, err: BaseException, file: str, resource: Resource | None) -> None:
-        tracebacks.append(f"{entry.name} on {file} {resource.ref if resource else ''}:\n{traceback.format_exc()}")
-        line, column = resource.position() if resource else (1, 1)
-        where = f" on {resource.ref}" if resource else ""
-        findings.append(Finding(
-            internal.code if internal else "IL000", INTERNAL_ERROR, Severity.ERROR,
-            f"rule {entry.name} ({entry.code}) failed{where}: {type(err).__name__}: {err}. "
-            "This is a bug in istiolint; please report it (run with --debug for the traceback)",
-            file, line, column, resource.ref if resource else None,
-        ))
 
-    for entry in selected:
-        if entry.name == INTERNAL_ERROR:
-            continue
+def _may_apply(catalog: Catalog, entry: RuleEntry, present: frozenset[str]) -> bool:
+    """Can this rule find anything here? Decided from its source when that says plainly (then a rule
+    for kinds absent from the input is not even imported); otherwise the rule is loaded to know."""
+    kinds = declared_kinds(entry.module)
+    return kinds is None or "*" in kinds or not present.isdisjoint(kinds)
+
+
+# Routes make VirtualServices the largest objects of most inputs and the costliest to check; a rule
+# for every kind mostly looks at a few fields of each.
+_KIND_WEIGHT = {"VirtualService": 4.0}
+_ANY_KIND_WEIGHT = 0.25
+
+
+def _estimated_cost(entry: RuleEntry, index: Index) -> float:
+    """How long a rule will take, roughly, from the resources it visits (only to start the long rules
+    first when several processes share them: a wrong guess costs balance, never findings)."""
+    kinds = declared_kinds(entry.module)
+    if kinds is None or "*" in kinds:
+        return len(index.resources) * _ANY_KIND_WEIGHT
+    return sum(len(index.of_kind(k)) * _KIND_WEIGHT.get(k, 1.0) for k in kinds)
+
+
+_PACKAGE_DIR = Path(__file__).resolve().parent
+# One line ``KINDS = ("Gateway", ...)`` of string literals (what nearly every rule module starts with).
+_KINDS_LINE = re.compile(r"""^KINDS = (\((?:\s*["'][A-Za-z*]+["']\s*,?)*\s*\))[ \t]*(?:#.*)?$""", re.MULTILINE)
+_KINDS_WORD = re.compile(r"\bKINDS\b")
+
+
+@functools.lru_cache(maxsize=None)
+def declared_kinds(module: str) -> tuple[str, ...] | None:
+    """The ``KINDS`` a rule module of this package declares, read from its source without importing it
+    (importing every rule costs more than a small run). None -- "import it to know" -- unless the
+    source is unambiguous: KINDS named once, in a plain literal, and no ``check_file`` (which runs
+    whatever the kinds) nor star import anywhere."""
+    head, _, rest = module.partition(".")
+    if head != __package__ or not rest:
+        return None
+    try:
+        source = _PACKAGE_DIR.joinpath(*rest.split(".")).with_suffix(".py").read_text(encoding="utf-8")
+    except (OSError, ValueError):
+        return None
+    if "check_file" in source or "import *" in source or len(_KINDS_WORD.findall(source)) != 1:
+        return None
+    match = _KINDS_LINE.search(source)
+    if match is None:
+        return None
+    return tuple(re.findall(r"""["']([A-Za-z*]+)["']""", match.group(1)))
+
+
+@dataclass
+class RuleJob:
+    """One run's rules over one index: ``run`` checks one rule (in whichever process)."""
+
+    catalog: Catalog
+    severity_of: Callable[[RuleEntry], Severity]
+    index: Index
+    sources: list[SourceFile]
+    settings: Settings
+    analyzed_files: set[str] | None
+
+    def run(self, entry: RuleEntry) -> tuple[list[Finding], list[str]]:
+        """(findings, tracebacks of internal errors) of one rule."""
+        findings: list[Finding] = []
+        tracebacks: list[str] = []
+        internal = self.catalog.find(INTERNAL_ERROR)
+        sources, index = self.sources, self.index
+
+        def internal_error(err: BaseException, file: str, resource: Resource | None) -> None:
+            import traceback  # only now: most runs never need it
+
+            tracebacks.append(f"{entry.name} on {file} {resource.ref if resource else ''}:\n{traceback.format_exc()}")
+            line, column = resource.position() if resource else (1, 1)
+            where = f" on {resource.ref}" if resource else ""
+            findings.append(Finding(
+                internal.code if internal else "IL000", INTERNAL_ERROR, Severity.ERROR,
+                f"rule {entry.name} ({entry.code}) failed{where}: {type(err).__name__}: {err}. "
+                "This is a bug in istiolint; please report it (run with --debug for the traceback)",
+                file, line, column, resource.ref if resource else None,
+            ))
+
         try:
             rule = load_rule(entry)
         except Exception as err:  # a broken rule module must not take the others down
-            internal_error(entry, err, sources[0].path if sources else "-", None)
-            continue
-        ctx = RuleContext(entry, index, settings, severity_of(entry))
+            internal_error(err, sources[0].path if sources else "-", None)
+            return findings, tracebacks
+        ctx = RuleContext(entry, index, self.settings, self.severity_of(entry))
         if rule.check_file is not None:
             for source in sources:
-                if analyzed_files is not None and source.path not in analyzed_files:
+                if self.analyzed_files is not None and source.path not in self.analyzed_files:
                     continue
                 try:
                     findings.extend(rule.check_file(source, ctx))
                 except Exception as err:
-                    internal_error(entry, err, source.path, None)
+                    internal_error(err, source.path, None)
         if rule.check is None:
-            continue
+            return findings, tracebacks
         wanted = rule.kinds
         if "*" in wanted:
             candidates: Iterable[Resource] = index.resources
-        elif present.isdisjoint(wanted):
-            continue
+        elif index.kinds.isdisjoint(wanted):
+            return findings, tracebacks
         else:
             candidates = index.of_kind(*wanted)
         for resource in candidates:
@@ -160,9 +257,8 @@ def run_rules(
                 for finding in rule.check(resource, ctx):
                     findings.append(finding)
             except Exception as err:
-                internal_error(entry, err, resource.file, resource)
-    errors = sum(1 for f in findings if f.name == INTERNAL_ERROR)
-    return EngineResult(findings, errors, tracebacks)
+                internal_error(err, resource.file, resource)
+        return findings, tracebacks
 
 
 def iter_unique(findings: Iterable[Finding]) -> Iterator[Finding]:

@@ -79,6 +79,8 @@ def is_ip(host: Any) -> bool:
     """True for an IPv4 or IPv6 literal (IPv6 possibly with a ``%zone``), like Go's netip.ParseAddr."""
     if not isinstance(host, str) or not host:
         return False
+    if ":" not in host and host.strip("0123456789."):
+        return False  # neither IPv6 (always a colon) nor dotted decimal: a name (most hosts; no exception)
     try:
         ipaddress.ip_address(host)
     except ValueError:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Callable, Iterable, Iterator
 
 from .finding import ResourceRef
@@ -22,7 +23,10 @@ CLUSTER_SCOPED_KINDS = frozenset((
 
 @dataclass(eq=False)
 class Resource:
-    """One Kubernetes object: a document, or one item of a ``kind: List``."""
+    """One Kubernetes object: a document, or one item of a ``kind: List``.
+
+    Its derived attributes (kind, namespace, name, ...) are computed once: rules read them for every
+    resource, again and again (the data is never modified during a run)."""
 
     source: SourceFile
     document: Document
@@ -35,45 +39,45 @@ class Resource:
     def file(self) -> str:
         return self.source.path
 
-    @property
+    @cached_property
     def api_version(self) -> str | None:
         value = self.data.get("apiVersion")
         return value if isinstance(value, str) else None
 
-    @property
+    @cached_property
     def kind(self) -> str | None:
         value = self.data.get("kind")
         return value if isinstance(value, str) else None
 
-    @property
+    @cached_property
     def group(self) -> str:
         api_version = self.api_version or ""
         return api_version.rpartition("/")[0]
 
-    @property
+    @cached_property
     def version(self) -> str:
         return (self.api_version or "").rpartition("/")[2]
 
-    @property
+    @cached_property
     def is_istio(self) -> bool:
         return self.group in ISTIO_GROUPS
 
-    @property
+    @cached_property
     def metadata(self) -> dict:
         value = self.data.get("metadata")
         return value if isinstance(value, dict) else {}
 
-    @property
+    @cached_property
     def spec(self) -> dict:
         value = self.data.get("spec")
         return value if isinstance(value, dict) else {}
 
-    @property
+    @cached_property
     def name(self) -> str | None:
         value = self.metadata.get("name")
         return value if isinstance(value, str) else None
 
-    @property
+    @cached_property
     def namespace(self) -> str | None:
         """The namespace the object lands in (``--namespace`` when it names none); None if cluster-scoped."""
         if self.kind in CLUSTER_SCOPED_KINDS:
@@ -81,17 +85,17 @@ class Resource:
         value = self.metadata.get("namespace")
         return value if isinstance(value, str) and value else self.default_namespace
 
-    @property
+    @cached_property
     def labels(self) -> dict:
         value = self.metadata.get("labels")
         return value if isinstance(value, dict) else {}
 
-    @property
+    @cached_property
     def annotations(self) -> dict:
         value = self.metadata.get("annotations")
         return value if isinstance(value, dict) else {}
 
-    @property
+    @cached_property
     def ref(self) -> ResourceRef:
         return ResourceRef(self.api_version, self.kind, self.namespace, self.name)
 

@@ -63,13 +63,11 @@ from bisect import bisect_right
 from collections.abc import Iterable
 from typing import Any, Union
 
-from greenery import Charclass
-from greenery.charclass import negate
-
-try:  # google-re2: the validator Envoy's own regex engine implies
-    import re2 as _re2
-except ImportError:  # pragma: no cover - google-re2 is a declared dependency
-    _re2 = None
+# greenery (character classes) and re2 are imported on first use (`_load_classes`): the literal
+# decisions most routes need use neither, and a small run should not pay for importing them.
+Charclass: Any = None
+negate: Any = None
+_re2: Any = None
 
 __all__ = [
     "http_match_covers",
@@ -90,7 +88,47 @@ class _Undecidable(Exception):
 # Character classes
 # ---------------------------------------------------------------------------------------------
 
-_ANY = ~Charclass()  # every code point
+_ANY: Any = None  # every code point (set by _load_classes, as are the class tables below)
+
+
+def _load_classes() -> None:
+    """Import greenery and re2 and build the class tables, once."""
+    global Charclass, negate, _re2, _ANY, _PERL_CLASSES, _POSIX_CLASSES, _STAR_ANY
+    if _ANY is not None:
+        return
+    from greenery import Charclass as charclass
+    from greenery.charclass import negate as negate_ranges
+
+    Charclass, negate = charclass, negate_ranges
+    try:  # google-re2: the validator Envoy's own regex engine implies
+        import re2
+    except ImportError:  # pragma: no cover - google-re2 is a declared dependency
+        re2 = None
+    _re2 = re2
+    # RE2's Perl classes are ASCII-only; note \s has no \v (unlike [[:space:]]).
+    _PERL_CLASSES = {
+        "d": _cc((_o("0"), _o("9"))),
+        "s": _chars("\t\n\f\r "),
+        "w": _cc((_o("0"), _o("9")), (_o("A"), _o("Z")), (_o("_"), _o("_")), (_o("a"), _o("z"))),
+    }
+    _POSIX_CLASSES = {
+        "alnum": _cc((_o("0"), _o("9")), (_o("A"), _o("Z")), (_o("a"), _o("z"))),
+        "alpha": _cc((_o("A"), _o("Z")), (_o("a"), _o("z"))),
+        "ascii": _cc((0, 0x7F)),
+        "blank": _chars("\t "),
+        "cntrl": _cc((0, 0x1F), (0x7F, 0x7F)),
+        "digit": _cc((_o("0"), _o("9"))),
+        "graph": _cc((_o("!"), _o("~"))),
+        "lower": _cc((_o("a"), _o("z"))),
+        "print": _cc((_o(" "), _o("~"))),
+        "punct": _cc((_o("!"), _o("/")), (_o(":"), _o("@")), (_o("["), _o("`")), (_o("{"), _o("~"))),
+        "space": _chars("\t\n\v\f\r "),
+        "upper": _cc((_o("A"), _o("Z"))),
+        "word": _cc((_o("0"), _o("9")), (_o("A"), _o("Z")), (_o("_"), _o("_")), (_o("a"), _o("z"))),
+        "xdigit": _cc((_o("0"), _o("9")), (_o("A"), _o("F")), (_o("a"), _o("f"))),
+    }
+    _ANY = ~Charclass()
+    _STAR_ANY = ("rep", ("cc", _ANY), 0, None)
 
 
 def _cc(*ranges: tuple[int, int]) -> Charclass:
@@ -107,29 +145,8 @@ def _o(c: str) -> int:
     return ord(c)
 
 
-# RE2's Perl classes are ASCII-only; note \s has no \v (unlike [[:space:]]).
-_PERL_CLASSES = {
-    "d": _cc((_o("0"), _o("9"))),
-    "s": _chars("\t\n\f\r "),
-    "w": _cc((_o("0"), _o("9")), (_o("A"), _o("Z")), (_o("_"), _o("_")), (_o("a"), _o("z"))),
-}
-
-_POSIX_CLASSES = {
-    "alnum": _cc((_o("0"), _o("9")), (_o("A"), _o("Z")), (_o("a"), _o("z"))),
-    "alpha": _cc((_o("A"), _o("Z")), (_o("a"), _o("z"))),
-    "ascii": _cc((0, 0x7F)),
-    "blank": _chars("\t "),
-    "cntrl": _cc((0, 0x1F), (0x7F, 0x7F)),
-    "digit": _cc((_o("0"), _o("9"))),
-    "graph": _cc((_o("!"), _o("~"))),
-    "lower": _cc((_o("a"), _o("z"))),
-    "print": _cc((_o(" "), _o("~"))),
-    "punct": _cc((_o("!"), _o("/")), (_o(":"), _o("@")), (_o("["), _o("`")), (_o("{"), _o("~"))),
-    "space": _chars("\t\n\v\f\r "),
-    "upper": _cc((_o("A"), _o("Z"))),
-    "word": _cc((_o("0"), _o("9")), (_o("A"), _o("Z")), (_o("_"), _o("_")), (_o("a"), _o("z"))),
-    "xdigit": _cc((_o("0"), _o("9")), (_o("A"), _o("F")), (_o("a"), _o("f"))),
-}
+_PERL_CLASSES: dict = {}  # set by _load_classes
+_POSIX_CLASSES: dict = {}
 
 _KELVIN = "\u212a"  # RE2's simple case folding puts K, k and KELVIN SIGN in one orbit
 _LONG_S = "\u017f"  # ... and S, s and LATIN SMALL LETTER LONG S
@@ -179,7 +196,7 @@ def _ascii_fold_char(c: str) -> Charclass:
 
 _EPS = ("eps",)
 _NULL = ("null",)
-_STAR_ANY = ("rep", ("cc", _ANY), 0, None)
+_STAR_ANY: Any = None  # ("rep", ("cc", _ANY), 0, None), set by _load_classes
 
 
 def _cat(*nodes: tuple) -> tuple:
@@ -557,6 +574,7 @@ def _regex_tree(pattern: str) -> tuple | None:
     representable exactly."""
     if not pattern or len(pattern) > _MAX_PATTERN:
         return None
+    _load_classes()
     if _re2 is not None:
         options = _re2.Options()
         options.log_errors = False  # a linter must not write to stderr for a user's bad regex
@@ -818,6 +836,7 @@ def _tree_to_fsm(tree: tuple) -> _DFA:
 
 
 def _key_tree(key: tuple) -> tuple | None:
+    _load_classes()
     kind = key[0]
     query_tail = ("rep", _cat(("cc", _chars("?")), _STAR_ANY), 0, 1)
     if kind == "exact":
@@ -1462,27 +1481,69 @@ def http_match_covers(e: dict, m: dict, e_gateways: list[str], m_gateways: list[
     `e_gateways` / `m_gateways` are the ``gateways`` of the VirtualServices holding `e` and `m`
     (empty means ``[mesh]``); match-level ``gateways`` narrow them.  See the module docstring for
     the request model, and for what True, False and None promise."""
-    try:
-        e = _entry(e, _HTTP_KEYS)
-        m = _entry(m, _HTTP_KEYS)
-        e_scope, m_scope = _Scope(e, e_gateways), _Scope(m, m_gateways)
-        e_port, m_port = _port(e.get("port")), _port(m.get("port"))
-        e_fold, m_fold = e.get("ignoreUriCase", False), m.get("ignoreUriCase", False)
-        if not isinstance(e_fold, bool) or not isinstance(m_fold, bool):
-            raise _Undecidable("ignoreUriCase is not a boolean")
-        e_uri = _string_match(e["uri"], uri=True, fold=e_fold) if "uri" in e else _UNCONSTRAINED
-        m_uri = _string_match(m["uri"], uri=True, fold=m_fold) if "uri" in m else _UNCONSTRAINED
-        e_headers, e_params = _http_keyed(e)
-        m_headers, m_params = _http_keyed(m)
-    except _Undecidable:
+    e_side, m_side = _http_side(e, e_gateways), _http_side(m, m_gateways)
+    if e_side is None or m_side is None:
         return None
+    e_scope, e_port, e_uri, e_headers, e_params, e_start = e_side
+    m_scope, m_port, m_uri, m_headers, m_params, m_start = m_side
 
     if not _http_scope_covers(e_scope, m_scope) or not _port_covers(e_port, m_port):
+        return False
+    if e_start is not None and m_start is not None and not (
+            e_start.startswith(m_start) or m_start.startswith(e_start)):
+        # The paths of M and of E start differently: no path is in both, so E cannot cover M (and an
+        # M that matches no path is not "covered" either). The usual case, decided without automata.
         return False
     try:
         return _combine(_http_conditions(e_uri, m_uri, e_headers, m_headers, e_params, m_params))
     except _Undecidable:
         return None
+
+
+# Normalised entries by identity: route shadowing compares each entry with every earlier one of its
+# VirtualService, so normalising once per entry instead of once per pair halves its time. The cache
+# holds the entry (and gateways) it was computed from, so an id cannot be reused while cached; the
+# data is never modified during a run.
+_SIDES: dict[tuple[int, int], tuple[Any, Any, tuple | None]] = {}
+_MAX_SIDES = 4096
+
+
+def _http_side(entry: Any, gateways: Any) -> tuple | None:
+    """(scope, port, uri, headers, query parameters, start of every path the uri matches) of an
+    HTTP match entry, or None (undecidable). The start is None when the uri is unconstrained or
+    cannot be decided."""
+    key = (id(entry), id(gateways))
+    cached = _SIDES.get(key)
+    if cached is not None and cached[0] is entry and cached[1] is gateways:
+        return cached[2]
+    try:
+        data = _entry(entry, _HTTP_KEYS)
+        fold = data.get("ignoreUriCase", False)
+        if not isinstance(fold, bool):
+            raise _Undecidable("ignoreUriCase is not a boolean")
+        uri = _string_match(data["uri"], uri=True, fold=fold) if "uri" in data else _UNCONSTRAINED
+        side: tuple | None = (_Scope(data, gateways), _port(data.get("port")), uri, *_http_keyed(data),
+                              _language_start(uri))
+    except _Undecidable:
+        side = None
+    if len(_SIDES) >= _MAX_SIDES:
+        _SIDES.clear()
+    _SIDES[key] = (entry, gateways, side)
+    return side
+
+
+def _language_start(key: Any) -> str | None:
+    """A string every member of the language starts with (None: unconstrained or undecidable)."""
+    if not isinstance(key, tuple) or key in (_UNCONSTRAINED, _PRESENT):
+        return None
+    language = _literal_language(key)
+    if language is None:
+        bounds = _regex_bounds(key) if key[0] in ("regex", "uri-regex") else None
+        if bounds is None:
+            return None  # a regex undecidable here, or a folded literal: left to the full decision
+        language = bounds[1]
+    texts = [text for _, text in language[0]]
+    return os.path.commonprefix(texts) if texts else key[1]  # no member at all: any start is right
 
 
 def _http_conditions(e_uri, m_uri, e_headers, m_headers, e_params, m_params):

@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from ...workloads import Workload, labels_match, workloads
+from ...workloads import Workload, services_selecting, workloads
 from ...protocols import declared_protocol
 from .common import identity, in_mesh, label, namespace_objects
 
@@ -114,7 +114,7 @@ def fronted(index) -> dict[int, Fronted]:
             candidates = services_by_ns.get(w.namespace or "")
             if not candidates:
                 continue
-            selecting = [s for s in candidates if labels_match(s.get(("spec", "selector")), w.labels)]
+            selecting = services_selecting(ix, w)  # indexed by selector pair: not every Service of the namespace
             if len(selecting) < 2 or not in_mesh(w, namespaces):
                 continue
             named = _container_ports(w.pod_spec)

@@ -7,6 +7,7 @@ referenced namespace — then it could have held this one too — or with ``--st
 from __future__ import annotations
 
 import difflib
+from collections import Counter
 
 from .binding import gateway_index, match_gateway_refs
 from ...hosts import resolve_gateway_ref
@@ -31,8 +32,16 @@ def _suggest(ref, raw, vs_namespace, keys):
     """The nearest existing gateway by name (same name in another namespace first, then the closest
     spelling, the referenced namespace winning ties), in the form the reference would be written."""
     best, best_score = None, SUGGEST_CUTOFF
+    letters = Counter(ref.name)
     for ns, name in keys:
-        score = difflib.SequenceMatcher(None, ref.name, name).ratio() + (0.01 if ns == ref.namespace else 0)
+        bonus = 0.01 if ns == ref.namespace else 0
+        # Upper bounds of ratio() first (difflib's real_quick_ratio and quick_ratio): most names are far
+        # off, and ratio() is the slow part of a large run.
+        total = len(ref.name) + len(name)
+        if total and (2.0 * min(len(ref.name), len(name)) / total + bonus < best_score
+                      or 2.0 * sum((letters & Counter(name)).values()) / total + bonus < best_score):
+            continue
+        score = difflib.SequenceMatcher(None, ref.name, name).ratio() + bonus
         if score >= best_score:
             best, best_score = (ns, name), score
     if best is None:

@@ -28,6 +28,8 @@ def _looks_templated(text: str) -> bool:
 
 
 def check(resource, ctx):
+    if not _may_hold_braces(resource.source, ctx):
+        return
     opaque = _OPAQUE.get(resource.kind or "", ())
     found = 0
     stack = [((), resource.data)]
@@ -45,6 +47,21 @@ def check(resource, ctx):
         elif isinstance(node, str) and _looks_templated(node):
             found += 1
             yield ctx.finding(resource, path, _message(node))
+
+
+# How a double-quoted YAML (or JSON) string spells "{" without writing it.
+_ESCAPED_BRACE = re.compile(r"\\(?:x7[bB]|u007[bB]|U0000007[bB])")
+
+
+def _may_hold_braces(source, ctx) -> bool:
+    """Can any string of this file contain "{{"? Not when its text has no "{{" and no escaped brace
+    (folding joins lines with a space, never two braces). Decided once per file: most files are then
+    not walked at all."""
+    seen = ctx.index.memo("unrendered-template:files", lambda _index: {})
+    key = id(source)
+    if key not in seen:
+        seen[key] = "{{" in source.text or _ESCAPED_BRACE.search(source.text) is not None
+    return seen[key]
 
 
 def _message(text: str) -> str:

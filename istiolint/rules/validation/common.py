@@ -126,6 +126,8 @@ def is_placeholder(value: str) -> bool:
     ``{{ .Values.host }}``, ``DEX_SERVICE.DEX_NAMESPACE.svc``. Names are not judged until rendered."""
     if "$" in value or "{{" in value:
         return True
+    if "_" not in value:
+        return False  # a placeholder label has an underscore (the common case, decided without splitting)
     return any(_PLACEHOLDER_LABEL.fullmatch(label) and any(c.isalpha() for c in label)
                for label in re.split(r"[./]", value))
 

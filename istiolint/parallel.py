@@ -1,0 +1,335 @@
+"""Spreading a large run over processes: files to parse, then rules to run.
+
+A handful of files is parsed in this one process (starting workers would cost more than it saves).
+Many files, or many megabytes, are parsed by forked workers and this process together, in small
+chunks each takes in turn; the workers send each ``SourceFile`` back. The rules of a large input run
+the same way, in workers forked once the index is built (they inherit it and send back only
+findings), a package of rules per task. Results are put back in input (catalog) order, so the output
+is the same as one process's, whoever finished first. Only ``fork`` is used (Linux): a spawned worker
+would import and rebuild everything, which costs more than it saves at the sizes where this matters.
+
+``ISTIOLINT_JOBS`` caps the number of processes (``1``: never start any).
+
+A parsed document's position table is keyed by ``id()`` of its containers, and ids do not survive
+pickling: a document travels as its data plus the positions packed in a blob aligned with a
+deterministic walk of that data (`_containers`), and the receiving side rebuilds the table on first
+use (`_LazyTable`) -- usually never, since only documents with findings need positions.
+"""
+
+from __future__ import annotations
+
+import copyreg
+import os
+import sys
+from itertools import repeat
+from typing import Any, Callable
+
+from .loader import Document, SourceFile
+
+# Parse in workers from this much input on: below, a run takes a few tens of milliseconds and
+# starting workers would only add to it.
+PARALLEL_MIN_BYTES = 2 * 1024 * 1024
+PARALLEL_MIN_FILES = 32  # ... or this many files holding at least PARALLEL_MIN_FILES_BYTES
+PARALLEL_MIN_FILES_BYTES = 512 * 1024
+# Run rules in workers from this many resources on (the rules of 2,000 take about a second).
+PARALLEL_MIN_RESOURCES = 2_000
+CHUNKS_PER_WORKER = 16  # small chunks, taken in turn: the processes finish close together
+
+
+def available_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+def max_jobs(jobs: int | None = None) -> int:
+    """Processes a run may use: ``jobs`` if given, else ``ISTIOLINT_JOBS``, else the cores."""
+    if jobs is None:
+        try:
+            jobs = int(os.environ.get("ISTIOLINT_JOBS", "0"))
+        except ValueError:
+            jobs = 0
+        if jobs <= 0:
+            jobs = available_cores()
+    if sys.platform != "linux":
+        return 1  # fork is Linux-only here (unsafe on macOS, absent on Windows)
+    return max(1, jobs)
+
+
+def parse_workers(sizes: list[int], jobs: int | None = None) -> int:
+    """Worker processes for parsing files of these sizes (1: parse in this process)."""
+    total = sum(sizes)
+    big = total >= PARALLEL_MIN_BYTES or (len(sizes) >= PARALLEL_MIN_FILES and total >= PARALLEL_MIN_FILES_BYTES)
+    if len(sizes) < 2 or not big:
+        return 1
+    return min(max_jobs(jobs), len(sizes))
+
+
+def rule_workers(resources: int, rules: int, jobs: int | None = None) -> int:
+    """Worker processes for running ``rules`` rules over ``resources`` resources (1: this process)."""
+    if resources < PARALLEL_MIN_RESOURCES or rules < 2:
+        return 1
+    return min(max_jobs(jobs), rules)
+
+
+# -- a pool this process helps ----------------------------------------------------------------------
+
+_TASK: Any = None  # the function workers run, inherited through fork (never pickled)
+
+
+def _run_task(i: int) -> Any:
+    return _TASK(i)
+
+
+def _map_helping(task: Callable[[int], Any], count: int, workers: int, order: list[int] | None = None,
+                 done: Callable[[int], None] | None = None) -> list:
+    """``[task(0), ..., task(count - 1)]`` computed by ``workers - 1`` forked processes and this one.
+
+    Tasks are started in ``order`` (default: 0, 1, ...; put the longest first): the workers take them
+    in turn, and so does this process, cancelling each it takes before a worker has started it -- so
+    nobody waits while work is left, and results computed here need no pickling. Raises what a
+    worker raised, or BrokenProcessPool. ``done(i)`` is called (in this thread) as results arrive."""
+    global _TASK
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+
+    order = list(range(count)) if order is None else order
+    _TASK = task
+    try:
+        with ProcessPoolExecutor(workers - 1, mp_context=get_context("fork")) as pool:
+            futures = {i: pool.submit(_run_task, i) for i in order}
+            results: list = [None] * count
+            here = [False] * count
+            for i in order:
+                if futures[i].cancel():
+                    results[i] = task(i)
+                    here[i] = True
+                    if done is not None:
+                        done(i)
+            for i in range(count):
+                if not here[i]:
+                    results[i] = futures[i].result()
+                    if done is not None:
+                        done(i)
+            return results
+    finally:
+        _TASK = None
+
+
+# -- parsing ----------------------------------------------------------------------------------------
+
+
+def load_sources(paths: list[str], load_one: Callable[[str], SourceFile], jobs: int | None = None,
+                 workers: int | None = None, load_stdin: Callable[[str], SourceFile] | None = None,
+                 loaded: Callable[[int], None] | None = None) -> list[SourceFile]:
+    """``load_one(path)`` for every path, in order; in several processes when there is much to parse.
+
+    Standard input (``-``) is read with ``load_stdin`` when given, always in this process. ``workers``
+    forces a number of processes (tests). ``loaded(i)`` is called when ``paths[i]`` is done (for a
+    progress bar; in bursts when workers parse)."""
+    loaded = loaded or (lambda i: None)
+    load_stdin = load_stdin or load_one
+
+    def load(path: str) -> SourceFile:
+        return load_stdin(path) if path == "-" else load_one(path)
+
+    if workers is None:
+        workers = parse_workers([_size(p) for p in paths], jobs)
+    if workers <= 1 or "-" in paths:  # standard input cannot be read by a forked process
+        out = []
+        for i, path in enumerate(paths):
+            out.append(load(path))
+            loaded(i)
+        return out
+    chunks = _chunks(paths, workers * CHUNKS_PER_WORKER)
+    starts = [0]
+    for chunk in chunks:
+        starts.append(starts[-1] + len(chunk))
+
+    def chunk_done(k: int) -> None:
+        for i in range(starts[k], starts[k + 1]):
+            loaded(i)
+
+    parts = _map_helping(lambda k: [load(path) for path in chunks[k]], len(chunks), workers, done=chunk_done)
+    return [source for part in parts for source in part]
+
+
+def _size(path: str) -> int:
+    if path == "-":
+        return 0
+    try:
+        return os.stat(path).st_size
+    except (OSError, ValueError):
+        return 0
+
+
+def _chunks(paths: list[str], count: int) -> list[list[str]]:
+    """Consecutive runs of paths of about equal size in bytes."""
+    sizes = [_size(p) + 4096 for p in paths]  # + a little for the per-file cost
+    target = max(1, sum(sizes) // max(1, count))
+    chunks: list[list[str]] = []
+    current: list[str] = []
+    weight = 0
+    for path, size in zip(paths, sizes):
+        current.append(path)
+        weight += size
+        if weight >= target:
+            chunks.append(current)
+            current, weight = [], 0
+    if current:
+        chunks.append(current)
+    return chunks
+
+
+# -- documents across processes ---------------------------------------------------------------------
+# A document's position table maps id(container) to the positions of the container's entries. It
+# travels as a walk of the data (`_containers`: same order on both sides, since pickling keeps order
+# and sharing) with, per container, a tag (0: no entries, 1: one 16-byte position per item or key, in
+# ``blob``, 2: anything else, kept as is in ``extra``). The receiving side rebuilds the table on first
+# use (`_LazyTable`) -- only documents with findings ever need it.
+
+_CONTAINER_TYPES = (dict, list)
+
+
+def _containers(root: Any) -> list:
+    """Every dict and list of a document, each once (aliases share containers), in an order that
+    depends only on the data."""
+    if root.__class__ not in _CONTAINER_TYPES:
+        return []
+    out: list = []
+    seen: set[int] = set()
+    stack = [root]
+    pop, push, add, keep = stack.pop, stack.extend, seen.add, out.append
+    while stack:
+        node = pop()
+        if id(node) in seen:
+            continue
+        add(id(node))
+        keep(node)
+        push([child for child in (node.values() if node.__class__ is dict else node)
+              if child.__class__ in _CONTAINER_TYPES])
+    return out
+
+
+def _encode_positions(data: Any, table: dict) -> tuple[bytes, bytes, list]:
+    tags = bytearray()
+    values: list[int] = []
+    extra: list = []
+    for container in _containers(data):
+        entries = table.get(id(container))
+        if entries is None:
+            tags.append(0)
+            continue
+        if container.__class__ is dict:
+            aligned = list(map(entries.get, container)) if len(entries) == len(container) else [None]
+        else:
+            aligned = entries if len(entries) == len(container) else [None]
+        if None in aligned:
+            tags.append(2)
+            extra.append(entries)
+        else:
+            tags.append(1)
+            values.extend(aligned)
+    blob = b"".join(map(int.to_bytes, values, repeat(16), repeat("little")))
+    return bytes(tags), blob, extra
+
+
+class _LazyTable(dict):
+    """A document's position table, rebuilt from its travelling form when first read."""
+
+    __slots__ = ("_pending",)
+
+    def __init__(self, data: Any, positions: tuple[bytes, bytes, list]) -> None:
+        super().__init__()
+        self._pending = (data, positions)
+
+    def _fill(self) -> None:
+        data, (tags, blob, extra) = self._pending
+        self._pending = None
+        offset = 0
+        extras = iter(extra)
+        for container, tag in zip(_containers(data), tags):
+            if tag == 0:
+                continue
+            if tag == 2:
+                dict.__setitem__(self, id(container), next(extras))
+                continue
+            end = offset + 16 * len(container)
+            values = [int.from_bytes(blob[k: k + 16], "little") for k in range(offset, end, 16)]
+            offset = end
+            dict.__setitem__(self, id(container), dict(zip(container, values)) if container.__class__ is dict
+                             else values)
+
+    def get(self, key, default=None):
+        if self._pending is not None:
+            self._fill()
+        return dict.get(self, key, default)
+
+    def __getitem__(self, key):
+        if self._pending is not None:
+            self._fill()
+        return dict.__getitem__(self, key)
+
+    def __contains__(self, key) -> bool:
+        if self._pending is not None:
+            self._fill()
+        return dict.__contains__(self, key)
+
+    def __len__(self) -> int:
+        if self._pending is not None:
+            self._fill()
+        return dict.__len__(self)
+
+    def __iter__(self):
+        if self._pending is not None:
+            self._fill()
+        return dict.__iter__(self)
+
+    def __reduce__(self):
+        if self._pending is not None:
+            self._fill()
+        return dict, (dict(self),)
+
+
+def _reduce_document(document: Document):
+    state = dict(document.__dict__)
+    table = state.pop("table")
+    state["_positions"] = _encode_positions(state.get("data"), table)
+    return _rebuild_document, (state,)
+
+
+def _rebuild_document(state: dict) -> Document:
+    document = Document.__new__(Document)
+    positions = state.pop("_positions")
+    document.__dict__.update(state)
+    document.table = _LazyTable(document.data, positions)
+    return document
+
+
+copyreg.pickle(Document, _reduce_document)
+
+
+# -- rules ------------------------------------------------------------------------------------------
+
+
+def map_rules(job: Any, groups: list[list], workers: int, costs: list[float] | None = None) -> list | None:
+    """``[[job.run(entry) for entry in group] for group in groups]``, here and in processes forked now
+    (which inherit the job and its index). A group (rules of one package, which share derived indexes)
+    runs in one process; ``costs`` (estimates) start the longest groups first, so that the processes
+    finish together. None when a worker failed: the caller runs the rules itself then."""
+    import gc
+    from concurrent.futures.process import BrokenProcessPool
+
+    frozen = gc.get_freeze_count() > 0
+    gc.freeze()  # the workers' collector then leaves the inherited objects (and their pages) alone
+    try:
+        order = sorted(range(len(groups)), key=lambda i: -costs[i]) if costs else None
+        return _map_helping(lambda i: [job.run(entry) for entry in groups[i]], len(groups), workers, order)
+    except (BrokenProcessPool, OSError):
+        return None
+    except Exception:  # e.g. a finding that does not pickle: not worth failing the run for
+        return None
+    finally:
+        if not frozen:
+            gc.unfreeze()
