@@ -168,6 +168,17 @@ def test_documents_survive_pickling_with_every_position():
             assert doc.position(("nowhere", 3)) == original.position(("nowhere", 3))
 
 
+def test_packed_positions_are_the_same_positions():
+    source = load_text(TRICKY, "tricky.yaml")
+    packed = load_text(TRICKY, "tricky.yaml")
+    parallel.pack_positions(packed)
+    travelled = pickle.loads(pickle.dumps(packed))
+    for original, doc, moved in zip(source.documents, packed.documents, travelled.documents):
+        for path in _paths(original.data):
+            for key in (False, True):
+                assert moved.position(path, key=key) == doc.position(path, key=key) == original.position(path, key=key)
+
+
 def test_large_files_survive_pickling(corpus):
     for path in sorted(corpus.rglob("*.yaml"))[:3]:
         source = load_text(path.read_text(encoding="utf-8"), str(path))
