@@ -32,6 +32,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime
+import functools
 import ipaddress
 import math
 import re
@@ -54,6 +55,7 @@ _DURATION_UNITS = {
 _MAX_NS = (1 << 63) - 1
 
 
+@functools.lru_cache(maxsize=1024)  # resources repeat the same few durations (a ValueError is not cached)
 def parse_go_duration(text: str) -> int:
     """Nanoseconds of a Go duration string (``1h30m``, ``1.5s``, ``100µs``, ``-2m``, ``0``), as
     ``time.ParseDuration`` reads it; ValueError otherwise (no unit, unknown unit, overflow)."""

@@ -15,6 +15,7 @@ components write them: ``sidecar.istio.io/status``, ``gateway.istio.io/controlle
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from dataclasses import dataclass
 from typing import Any, Iterator
@@ -111,6 +112,7 @@ def _cidrs(text: str) -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=256)  # workloads repeat the same proxy configuration; parsing it is slow
 def _proxy_config(text: str) -> str | None:
     try:
         parsed = YAML(typ="safe", pure=True).load(text)
