@@ -215,3 +215,21 @@ def test_regex_witnesses_are_members_and_prefixes_bound_the_language(key):
 ])
 def test_exists_table(pos, neg, expected):
     assert mc._exists(pos, neg) == expected == _reference_exists(pos, neg)
+
+
+@settings(max_examples=150)
+@given(st.one_of(st.tuples(st.just("uri-regex"), regexes()), st.tuples(st.just("regex"), regexes()),
+                 st.tuples(st.just("prefix"), texts.filter(bool), st.booleans()),
+                 st.tuples(st.just("uri-exact"), texts, st.booleans()), st.tuples(st.just("exact"), texts, st.booleans())))
+def test_the_start_of_a_language_starts_every_member(key):
+    """http_match_covers says "no" at once when two entries' paths start differently: the start it
+    reads must begin every string of the language."""
+    start = mc._language_start(key)
+    fsm = _reference_fsm(key)
+    if start is None or fsm is None:
+        return
+    for n in range(5):
+        for chars in itertools.product(CHARS, repeat=n):
+            text = "".join(chars)
+            if fsm.accepts(text):
+                assert text.startswith(start), (key, text, start)

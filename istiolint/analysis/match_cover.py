@@ -1538,10 +1538,13 @@ def _language_start(key: Any) -> str | None:
         return None
     language = _literal_language(key)
     if language is None:
-        bounds = _regex_bounds(key) if key[0] in ("regex", "uri-regex") else None
-        if bounds is None:
+        tree = _regex_tree(key[1]) if key[0] in ("regex", "uri-regex") else None
+        if tree is None:
             return None  # a regex undecidable here, or a folded literal: left to the full decision
-        language = bounds[1]
+        start = _tree_prefix(tree)[0]
+        # A "uri-regex" sees the path without its query string: no "?" is read, so the fixed start ends
+        # before one (and when it holds one, the language is empty: any start is right).
+        return start.partition("?")[0] if key[0] == "uri-regex" else start
     texts = [text for _, text in language[0]]
     return os.path.commonprefix(texts) if texts else key[1]  # no member at all: any start is right
 
