@@ -22,6 +22,7 @@ that (runtime) view.
 from __future__ import annotations
 
 import ipaddress
+from bisect import bisect_left
 from dataclasses import dataclass
 from typing import Any
 
@@ -165,6 +166,62 @@ def hosts_intersect(a: Any, b: Any) -> bool:
     if yw:
         return x.endswith(_suffix(y))
     return x == y
+
+
+class HostIndex:
+    """Host patterns (items added in order) found by :func:`hosts_intersect` without comparing every pair.
+
+    Concrete hosts are kept by name and, reversed and sorted, for "ends with" ranges; wildcard patterns
+    by the suffix they require, likewise. A concrete query looks up its own name and each of its
+    suffixes (the wildcards that match it); a wildcard query takes the ranges of hosts and suffixes
+    ending with its suffix, and the wildcards whose suffix its own ends with. ``intersecting`` returns
+    item positions in insertion order.
+    """
+
+    def __init__(self, hosts: list[Any]):
+        self._exact: dict[str, list[int]] = {}
+        self._wild: dict[str, list[int]] = {}  # required suffix -> positions
+        for i, raw in enumerate(hosts):
+            host = normalize_host(raw)
+            if not host:
+                continue
+            if is_wildcard(host):
+                self._wild.setdefault(_suffix(host), []).append(i)
+            else:
+                self._exact.setdefault(host, []).append(i)
+        self._exact_reversed = sorted(h[::-1] for h in self._exact)
+        self._wild_reversed = sorted(s[::-1] for s in self._wild)
+
+    @staticmethod
+    def _ending_with(reversed_sorted: list[str], suffix: str) -> list[str]:
+        """The entries (reversed back) that end with ``suffix``."""
+        key = suffix[::-1]
+        out = []
+        for i in range(bisect_left(reversed_sorted, key), len(reversed_sorted)):
+            if not reversed_sorted[i].startswith(key):
+                break
+            out.append(reversed_sorted[i][::-1])
+        return out
+
+    def intersecting(self, pattern: Any) -> list[int]:
+        """Positions of the hosts that intersect ``pattern``, in insertion order."""
+        host = normalize_host(pattern)
+        if not host:
+            return []
+        found: list[int] = []
+        if is_wildcard(host):
+            suffix = _suffix(host)
+            for name in self._ending_with(self._exact_reversed, suffix):
+                found.extend(self._exact[name])
+            wild = set(self._ending_with(self._wild_reversed, suffix))
+            wild.update(suffix[i:] for i in range(len(suffix) + 1) if suffix[i:] in self._wild)
+            for required in wild:
+                found.extend(self._wild[required])
+        else:
+            found.extend(self._exact.get(host, ()))
+            for i in range(len(host) + 1):
+                found.extend(self._wild.get(host[i:], ()))
+        return sorted(set(found))
 
 
 def host_covers(a: Any, b: Any) -> bool:

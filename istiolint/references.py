@@ -37,7 +37,7 @@ from .hosts import (
     visible_to,
 )
 from .model import Index, Resource
-from .workloads import Workload, labels_match, workloads
+from .workloads import LabelIndex, Workload, workloads
 
 # Istio's config root namespace (meshConfig.rootNamespace defaults to the control plane's namespace):
 # DestinationRules there apply mesh-wide; policies there with a selector pick workloads of any namespace.
@@ -144,11 +144,24 @@ class Registry:
     secret_namespaces: set[str] = field(default_factory=set)
     namespace_objects: set[str] = field(default_factory=set)
     known_namespaces: set[str] = field(default_factory=set)
+    # Derived lookups (filled by ``_build`` / on first use): every query stays off the full lists.
+    services_by_name: dict[str, list[Target]] = field(default_factory=dict)
+    service_names_by_namespace: dict[str, list[str]] = field(default_factory=dict)
+    secrets_by_name: dict[str, list[str]] = field(default_factory=dict)  # name -> namespaces, sorted
+    secrets_by_namespace: dict[str, list[str]] = field(default_factory=dict)  # namespace -> names
+    _cache: dict = field(default_factory=dict, repr=False)
 
     # ------------------------------------------------------------------ hosts
 
     def lookup(self, host: str) -> list[Target]:
         """Every Service/ServiceEntry the (already expanded, lower-cased) host names, visible or not."""
+        key = ("lookup", host)
+        found = self._cache.get(key)
+        if found is None:
+            found = self._cache[key] = self._lookup(host)
+        return found
+
+    def _lookup(self, host: str) -> list[Target]:
         found: list[Target] = []
         if is_wildcard(host):
             # A wildcard destination (allowed for VirtualService/DestinationRule hosts) names whatever it covers.
@@ -169,19 +182,28 @@ class Registry:
         return found
 
     def services_named(self, name: str) -> list[Target]:
-        return [t for (ns, n), targets in self.services.items() if n == name for t in targets]
+        return self.services_by_name.get(name, [])
 
     def service_names_in(self, namespace: str) -> list[str]:
-        return [n for (ns, n) in self.services if ns == namespace]
+        return self.service_names_by_namespace.get(namespace, [])
 
     def entries_visible_from(self, namespaces: set[str]) -> bool:
-        return any(t.visible_from(ns) for t in self.entries for ns in namespaces)
+        key = ("entries-visible", frozenset(namespaces))
+        found = self._cache.get(key)
+        if found is None:
+            found = self._cache[key] = any(t.visible_from(ns) for t in self.entries for ns in namespaces)
+        return found
 
     # ------------------------------------------------------------------ destination rules
 
     def rules_for(self, host: str) -> list[DestinationRuleInfo]:
         """DestinationRules whose host is this host or a wildcard covering it (any namespace)."""
-        return self.rules_exact.get(host, []) + [r for r in self.rules_wild if host_matches(r.host, host)]
+        key = ("rules", host)
+        found = self._cache.get(key)
+        if found is None:
+            found = self._cache[key] = self.rules_exact.get(host, []) + \
+                [r for r in self.rules_wild if host_matches(r.host, host)]
+        return list(found)
 
     def subset_rules_for(self, host: str) -> list[DestinationRuleInfo]:
         """Those of :meth:`rules_for` that say something about subsets: this host's own DestinationRules,
@@ -240,6 +262,12 @@ def _build(index: Index, cluster_domain: str) -> Registry:
         if secret.name and secret.namespace:
             reg.secrets.add((secret.namespace, secret.name))
             reg.secret_namespaces.add(secret.namespace)
+    for (ns, name), targets in reg.services.items():
+        reg.services_by_name.setdefault(name, []).extend(targets)
+        reg.service_names_by_namespace.setdefault(ns, []).append(name)
+    for ns, name in sorted(reg.secrets):
+        reg.secrets_by_name.setdefault(name, []).append(ns)
+        reg.secrets_by_namespace.setdefault(ns, []).append(name)
     reg.namespace_objects = {r.name for r in index.of_kind("Namespace") if r.name}
     reg.known_namespaces = index.namespaces() | ALWAYS_PRESENT_NAMESPACES
     return reg
@@ -265,6 +293,17 @@ class Resolution:
 
 
 def resolve(reg: Registry, written: str, namespace: str, consumers: set[str]) -> Resolution:
+    # Several rules resolve the same destinations (host, subset, port): each is resolved once per run.
+    # (A Resolution is only read.)
+    cache = reg.__dict__.setdefault("_resolved", {})
+    key = (written, namespace, frozenset(consumers))
+    found = cache.get(key)
+    if found is None:
+        found = cache[key] = _resolve(reg, written, namespace, consumers)
+    return found
+
+
+def _resolve(reg: Registry, written: str, namespace: str, consumers: set[str]) -> Resolution:
     host = (expand_short_name(written, namespace, reg.cluster_domain) or "").lower()
     targets = reg.lookup(host)
     visible = [t for t in targets if any(t.visible_from(c) for c in consumers)]
@@ -451,17 +490,48 @@ def selectable(index: Index) -> list[Selectable]:
 
 def input_workloads(index: Index) -> list[Selectable]:
     """Workloads the input really holds (the implicit ingress gateway left out)."""
-    return [s for s in selectable(index) if s.workload is not None]
+    return index.memo("references.input-workloads",
+                      lambda ix: [s for s in selectable(ix) if s.workload is not None])
+
+
+def _selectables(index: Index) -> LabelIndex:
+    """:func:`selectable` indexed by namespace and label (memoised: a selector looks only at the
+    workloads that have its rarest pair)."""
+    return index.memo("references.selectable:index",
+                      lambda ix: LabelIndex(selectable(ix), lambda s: s.labels, lambda s: s.namespace))
 
 
 def select(index: Index, selector: dict, namespace: str | None) -> list[Selectable]:
     """Workloads (of ``namespace``, or all when None) whose labels include every pair of ``selector``."""
-    return [s for s in selectable(index)
-            if (namespace is None or s.namespace == namespace) and labels_match(selector, s.labels)]
+    found = _selectables(index)
+    return found.select(selector) if namespace is None else found.select(selector, namespace)
 
 
 def has_workloads(index: Index, namespace: str | None = None) -> bool:
-    return any(namespace is None or s.namespace == namespace for s in input_workloads(index))
+    def build(ix: Index) -> set:
+        return {s.namespace for s in input_workloads(ix)}
+
+    present = index.memo("references.workload-namespaces", build)
+    return bool(present) if namespace is None else namespace in present
+
+
+def gateway_workloads_present(index: Index) -> bool:
+    """Does the input hold an Istio gateway deployment (so it could have held the one a selector names)?"""
+    return index.memo("references.gateway-workloads",
+                      lambda ix: any(looks_like_gateway(w) for w in input_workloads(ix)))
+
+
+def _label_values(index: Index, namespace: str | None, key: str) -> tuple[list[str], set[str]]:
+    """The values of one label among the input's workloads (of ``namespace``, or all): sorted, and as a
+    set (memoised)."""
+    cache = index.memo("references.label-values", lambda ix: {})
+    found = cache.get((namespace, key))
+    if found is None:
+        pool = input_workloads(index) if namespace is None else \
+            [s for s in _selectables(index).in_namespace(namespace) if s.workload is not None]
+        values = {s.labels[key] for s in pool if key in s.labels}
+        found = cache[(namespace, key)] = (sorted(values), values)
+    return found
 
 
 def near_miss(index: Index, selector: dict, namespace: str | None) -> str:
@@ -471,10 +541,9 @@ def near_miss(index: Index, selector: dict, namespace: str | None) -> str:
         if elsewhere:
             return (f"{elsewhere[0].label} matches, but this selector only picks workloads of namespace "
                     f"{namespace}")
-    pool = [s for s in input_workloads(index) if namespace is None or s.namespace == namespace]
     for key, want in selector.items():
-        values = sorted({s.labels[str(key)] for s in pool if str(key) in s.labels})
-        if values and str(want) not in values:
+        values, present = _label_values(index, namespace, str(key))
+        if values and str(want) not in present:
             shown = ", ".join(values[:5]) + (", ..." if len(values) > 5 else "")
             return f"workloads {'there ' if namespace is not None else ''}have {key}: {shown}"
     return ""

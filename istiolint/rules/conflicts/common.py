@@ -10,6 +10,11 @@
 - **One finding per resource per rule.** A resource that conflicts on several hosts, ports or servers
   gets one finding listing them all (at the first of its own locations involved), as istioctl reports a
   resource once per conflict kind.
+- **Bounded output.** A finding names at most ``MAX_NAMED`` other resources per list ("and N more") and
+  points at most ``MAX_RELATED`` of them in ``related``: N resources claiming one host make N findings,
+  not N² lines. Nor is the work quadratic: conflicts are kept as groups (``Pool``: every claimant of one
+  host, certificate, namespace...), never as pairs, and a claimant's first few others are read off the
+  group in a stable order.
 - **A resource never conflicts with itself**, nor with another document of the same kind, namespace and
   name (applying both leaves one object in the cluster).
 - **exportTo scopes**: where a VirtualService or ServiceEntry is visible, as ``ALL`` or a set of
@@ -22,15 +27,16 @@ Everything here reads resources defensively and never raises.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from itertools import combinations
-from typing import Any, Callable, Iterable, Iterator
+import heapq
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable
 
 from ...workloads import Workload
 
 # --------------------------------------------------------------------------- order and sides
 
-MAX_NAMED = 5  # other resources named in a message before "and N more" (all are in ``related``)
+MAX_NAMED = 5  # other resources (or items) named in one list of a message before "and N more"
+MAX_RELATED = 5  # related locations per finding: the first ones in the order the message names them
 
 
 def order_key(resource: Any) -> tuple:
@@ -58,72 +64,120 @@ def label(resource: Any) -> str:
     return f"{resource.kind} {resource.namespace + '/' if resource.namespace else ''}{resource.name or '?'}"
 
 
-def listed(items: list[str], limit: int = MAX_NAMED) -> str:
-    """``a; b; c`` — at most ``limit`` items, then ``and N more``."""
-    shown = "; ".join(items[:limit])
-    return shown + (f"; and {len(items) - limit} more" if len(items) > limit else "")
+def listed(items: list[str], limit: int = MAX_NAMED, total: int | None = None) -> str:
+    """``a; b; c`` — at most ``limit`` items, then ``and N more`` (``total``: how many there are in all,
+    when only the first ``items`` were built)."""
+    return joined(items[:limit], (len(items) if total is None else total) - len(items[:limit]), "; ")
 
 
-@dataclass
-class Pending:
-    """One conflict as seen from one of its sides."""
-
-    path: tuple  # where on this side
-    other: Any
-    other_path: tuple
-    detail: Any = None  # rule-specific, phrased for this side (e.g. the other's host, a witness)
+def joined(items: list[str], more: int, sep: str = ", ") -> str:
+    """``a, b, c`` then ``and N more`` when ``more`` others were left out."""
+    return sep.join(items) + (f"{sep}and {more} more" if more > 0 else "")
 
 
-@dataclass
-class Reports:
-    """Conflicts collected per side (by resource identity), deduplicated, in a stable order."""
-
-    by_target: dict[int, list[Pending]] = field(default_factory=dict)
-    _seen: set = field(default_factory=set)
-
-    def add(self, a: Any, a_path: tuple, b: Any, b_path: tuple, detail: Any = None,
-            key: Any = None, detail_b: Any = None) -> None:
-        """Record a conflict between ``a`` (at ``a_path``) and ``b`` (at ``b_path``) on both sides.
-
-        ``detail`` is kept on ``a``'s side, ``detail_b`` (default: ``detail``) on ``b``'s. A side that is
-        only context is skipped: it is never reported.
-        """
-        if same_object(a, b):
-            return
-        self._record(a, a_path, b, b_path, detail, key)
-        self._record(b, b_path, a, a_path, detail if detail_b is None else detail_b, key)
-
-    def _record(self, target: Any, path: tuple, other: Any, other_path: tuple, detail: Any, key: Any) -> None:
-        if not target.analyze:
-            return
-        dedupe = (id(target), path, identity(other), key)
-        if dedupe in self._seen:
-            return
-        self._seen.add(dedupe)
-        self.by_target.setdefault(id(target), []).append(Pending(path, other, other_path, detail))
-
-    def of(self, resource: Any) -> list[Pending]:
-        """The resource's conflicts, by its own location (document order), then by the other side."""
-        found = self.by_target.get(id(resource), [])
-        return sorted(found, key=lambda p: (resource.position(p.path), tuple(map(str, p.path)),
-                                            order_key(p.other)))
-
-    def grouped(self, resource: Any) -> list[tuple[tuple, list[Pending]]]:
-        """The resource's conflicts grouped by its own location, in document order."""
-        groups: dict[tuple, list[Pending]] = {}
-        for pending in self.of(resource):
-            groups.setdefault(pending.path, []).append(pending)
-        return list(groups.items())
+def names(resources: Iterable[Any], more: int = 0) -> str:
+    """``a/x, b/y`` (namespace/name), in order, then ``and N more``."""
+    return joined([f"{r.namespace + '/' if r.namespace else ''}{r.name or '?'}" for r in resources], more)
 
 
-def names(resources: Iterable[Any]) -> str:
-    """``a/x, b/y`` (namespace/name), in order."""
-    return ", ".join(f"{r.namespace + '/' if r.namespace else ''}{r.name or '?'}" for r in resources)
+def capped(related: Iterable[Any], limit: int = MAX_RELATED) -> list:
+    """The first ``limit`` related locations (a finding points at a few, its message counts the rest)."""
+    out = []
+    for item in related:
+        if len(out) == limit:
+            break
+        out.append(item)
+    return out
+
+
+# --------------------------------------------------------------------------- groups of claimants
+
+ALL = None  # visible in every namespace
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One resource's part in a group: where (``path``), where it is visible (``scope``), and what the
+    rule needs to phrase it (``detail``: its host, protocol, ...)."""
+
+    resource: Any
+    path: tuple
+    scope: frozenset[str] | None = ALL
+    detail: Any = None
+
+
+class Pool:
+    """The claims of one group (every VirtualService claiming a host, every Gateway serving a certificate
+    on a port...), one per object, in a stable order (``order_key``).
+
+    ``others`` answers "which other objects does this claimant meet, and how many" without enumerating
+    pairs: the first few are read off the sorted claims; with exportTo scopes, claims visible everywhere
+    and those of the namespaces in question (a per-namespace index) are merged.
+    """
+
+    def __init__(self, claims: Iterable[Claim]):
+        first: dict[tuple, Claim] = {}
+        for claim in claims:  # in input order: an object's first claim stands for it
+            if claim.scope is not ALL and not claim.scope:
+                continue  # visible nowhere: meets nobody
+            first.setdefault(identity(claim.resource), claim)
+        self.claims: list[Claim] = sorted(first.values(), key=lambda c: order_key(c.resource))
+        self._by_identity = first
+        self._everywhere = [i for i, c in enumerate(self.claims) if c.scope is ALL]
+        self._by_namespace: dict[str, list[int]] = {}
+        for i, c in enumerate(self.claims):
+            for namespace in c.scope or ():
+                self._by_namespace.setdefault(namespace, []).append(i)
+        self._scoped: dict[frozenset, list[int]] = {}
+
+    def __len__(self) -> int:
+        return len(self.claims)
+
+    def _meeting(self, scope: frozenset[str]) -> list[int]:
+        """Positions of the claims with a scope (not ``ALL``) that shares a namespace with ``scope``."""
+        found = self._scoped.get(scope)
+        if found is None:
+            if len(scope) == 1:
+                found = self._by_namespace.get(next(iter(scope)), [])
+            else:
+                found = sorted({i for namespace in scope for i in self._by_namespace.get(namespace, ())})
+            self._scoped[scope] = found
+        return found
+
+    def others(self, resource: Any, scope: frozenset[str] | None = ALL,
+               limit: int = MAX_NAMED) -> tuple[list[Claim], int]:
+        """The first ``limit`` claims of other objects visible somewhere together with ``scope``, and how
+        many such objects there are in all."""
+        own = identity(resource)
+        if scope is ALL:
+            positions: Iterable[int] = range(len(self.claims))
+            total = len(self.claims)
+        else:
+            scoped = self._meeting(scope)
+            positions = heapq.merge(self._everywhere, scoped)
+            total = len(self._everywhere) + len(scoped)
+        mine = self._by_identity.get(own)
+        if mine is not None and (scope is ALL or mine.scope is ALL or mine.scope & scope):
+            total -= 1
+        named: list[Claim] = []
+        if limit > 0 and total > 0:
+            for i in positions:
+                claim = self.claims[i]
+                if identity(claim.resource) != own:
+                    named.append(claim)
+                    if len(named) == limit:
+                        break
+        return named, total
+
+    @staticmethod
+    def union(pools: list["Pool"]) -> "Pool":
+        """One pool of the claims of several (an object in more than one counts once)."""
+        if len(pools) == 1:
+            return pools[0]
+        return Pool(c for pool in pools for c in pool.claims)
 
 
 # --------------------------------------------------------------------------- exportTo scopes
-
-ALL = None  # visible in every namespace
 
 
 def export_scope(export_to: Any, own_namespace: str | None) -> frozenset[str] | None:
@@ -179,34 +233,33 @@ def format_labels(labels: dict[str, str]) -> str:
 class SelectorIndex:
     """Items keyed by a non-empty label selector; finds those whose selector is a subset of some labels.
 
-    Each query looks only at selectors sharing a label with the query, so it costs the number of such
-    selectors, not the number of items.
+    Each distinct selector is filed under one of its pairs, the one fewest selectors have: a selector
+    that is a subset of the query has that pair, so a query looks only at the selectors filed under its
+    own pairs -- few, even when thousands of selectors share a common pair such as ``app: web``.
     """
 
     def __init__(self, items: Iterable[tuple[dict[str, str], Any]]):
         self._by_selector: dict[frozenset, list] = {}
-        self._by_pair: dict[tuple, list[frozenset]] = {}
         for selector, item in items:
-            if not selector:
-                continue
-            key = frozenset(selector.items())
-            if key not in self._by_selector:
-                for pair in key:
-                    self._by_pair.setdefault(pair, []).append(key)
-            self._by_selector.setdefault(key, []).append(item)
+            if selector:
+                self._by_selector.setdefault(frozenset(selector.items()), []).append(item)
+        frequency: dict[tuple, int] = {}
+        for key in self._by_selector:
+            for pair in key:
+                frequency[pair] = frequency.get(pair, 0) + 1
+        self._by_pair: dict[tuple, list[frozenset]] = {}
+        for key in self._by_selector:
+            rarest = min(key, key=lambda pair: (frequency[pair], pair))
+            self._by_pair.setdefault(rarest, []).append(key)
 
     def matching(self, labels: dict[str, str]) -> list:
-        """Items whose selector is a subset of ``labels`` (each selector looked at once)."""
-        have = frozenset(labels.items())
-        seen: set[frozenset] = set()
-        out: list = []
-        for pair in have:
-            for key in self._by_pair.get(pair, ()):
-                if key not in seen:
-                    seen.add(key)
-                    if key <= have:
-                        out.extend(self._by_selector[key])
-        return out
+        """Items whose selector is a subset of ``labels``."""
+        return [item for key in self.matching_selectors(labels) for item in self._by_selector[key]]
+
+    def matching_selectors(self, labels: dict[str, str]) -> list[frozenset]:
+        """The distinct selectors (as frozensets of pairs) that are a subset of ``labels``."""
+        have = labels.items()
+        return [key for pair in have for key in self._by_pair.get(pair, ()) if key <= have]
 
     def __len__(self) -> int:
         return sum(len(v) for v in self._by_selector.values())
@@ -226,35 +279,6 @@ class Overlap:
             return f"both select the workloads labelled {format_labels(a_labels)}"
         narrow = a_labels if len(a_labels) > len(b_labels) else b_labels
         return f"every workload labelled {format_labels(narrow)} is selected by both"
-
-
-def selector_overlaps(holders: list[tuple[Any, dict[str, str]]], candidates: list[Workload] | None,
-                      ) -> Iterator[tuple[Any, Any, Overlap]]:
-    """Pairs of holders (resource, selector) that apply to one workload, once each.
-
-    With ``candidates`` (the workloads of the input they could select), two holders overlap when one of
-    those workloads matches both. With ``candidates`` None (the input holds no workload they could
-    select) they overlap when one selector is a subset of the other (equal included): every workload the
-    narrower one selects is then selected by both.
-    """
-    index = SelectorIndex((selector, k) for k, (_, selector) in enumerate(holders))
-    if len(index) < 2:
-        return
-    seen: set[tuple[int, int]] = set()
-    if candidates is not None:
-        for w in candidates:
-            found = sorted(set(index.matching(w.labels)))
-            for i, j in combinations(found, 2):
-                if (i, j) not in seen:
-                    seen.add((i, j))
-                    yield holders[i][0], holders[j][0], Overlap(w)
-        return
-    for k, (_, selector) in enumerate(holders):
-        for other in index.matching(selector):
-            pair = (min(k, other), max(k, other))
-            if other != k and pair not in seen:
-                seen.add(pair)
-                yield holders[pair[0]][0], holders[pair[1]][0], Overlap(None)
 
 
 def by_namespace(resources: Iterable[Any], keep: Callable[[Any], bool] = lambda r: True) -> dict[str, list]:

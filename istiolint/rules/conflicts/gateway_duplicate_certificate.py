@@ -22,11 +22,12 @@ that host: the gateway answers 404. Istio reports this as IST0138 (GatewayDuplic
 
 from __future__ import annotations
 
-from typing import Iterator
+from dataclasses import dataclass, field
+from typing import Any, Iterator
 
 from ...workloads import workloads
 from ..gateway.servers import is_istio_gateway, selector_of, servers_of
-from .common import Reports, SelectorIndex, format_labels, label, listed
+from .common import Claim, Pool, SelectorIndex, capped, format_labels, joined, label, listed
 
 CODE = "IL230"
 KINDS = ("Gateway",)
@@ -38,21 +39,26 @@ NO_CERTIFICATE_MODES = frozenset(("PASSTHROUGH", "AUTO_PASSTHROUGH", "ISTIO_MUTU
 def check(resource, ctx) -> Iterator:
     if not is_istio_gateway(resource):
         return
-    reports: Reports = ctx.index.memo(MEMO_KEY, _build)
-    groups = reports.grouped(resource)
-    if not groups:
-        return
+    shared: SharedCertificates = ctx.index.memo(MEMO_KEY, _build)
     clauses, related = [], []
-    for path, group in groups:
-        certificate, port = group[0].detail[0], group[0].detail[1]
-        others = ", ".join(f"{label(p.other)} at {_format_path(p.other_path[:3])} ({p.detail[2]})" for p in group)
-        clauses.append(f"{certificate} on port {port} ({_format_path(path[:3])}) is also used by {others}")
-        related.extend(ctx.related(p.other, p.other_path, "the same certificate is used here") for p in group)
+    first = None
+    servers = sorted(shared.servers_of(resource), key=lambda e: (resource.position(e[0]), tuple(map(str, e[0]))))
+    for path, group, description, port in servers:
+        named, total = shared.others(resource, group)
+        if not named:
+            continue
+        first = first or path
+        others = joined([f"{label(c.resource)} at {_format_path(c.path[:3])} ({shared.why(resource, c.resource)})"
+                         for c in named], total - len(named))
+        clauses.append(f"{description} on port {port} ({_format_path(path[:3])}) is also used by {others}")
+        related.extend(ctx.related(c.resource, c.path, "the same certificate is used here") for c in named)
+    if first is None:
+        return
     message = (f"{listed(clauses)}. Each server gets its own routes, and browsers reuse an HTTP/2 connection for "
                "every host the certificate covers: a request for one server's host can arrive on the other "
                "server's connection and get a 404. Serve these hosts from one server, or give each server its "
                "own certificate")
-    yield ctx.finding(resource, groups[0][0], message, related=related)
+    yield ctx.finding(resource, first, message, related=capped(related))
 
 
 def _format_path(path: tuple) -> str:
@@ -89,43 +95,86 @@ def certificates(tls: dict) -> list[tuple[tuple, tuple, str]]:
     return out
 
 
-def _build(index) -> Reports:
-    reports = Reports()
+@dataclass
+class SharedCertificates:
+    """Gateway servers grouped by (certificate, port), and Gateways grouped by selector (a class): two
+    servers of one group conflict when their Gateways differ and apply to one gateway workload, which is
+    decided once per pair of classes, not per pair of Gateways."""
+
+    gateways: list
+    selectors: list[dict]  # class -> selector
+    selected: list[set[int]]  # class -> the workloads (by position) it selects
+    class_of: dict[int, int]  # id(gateway) -> class
+    all_workloads: list
+    # id(gateway) -> [(path, group, description, port)] of its certificate-serving servers, in document order
+    by_gateway: dict[int, list[tuple]] = field(default_factory=dict)
+    groups: list[dict[int, list[Claim]]] = field(default_factory=list)  # group -> class -> claims
+    _why: dict[tuple[int, int], str | None] = field(default_factory=dict)
+    _pools: dict[tuple, Pool] = field(default_factory=dict)
+
+    def servers_of(self, gateway: Any) -> list[tuple]:
+        return self.by_gateway.get(id(gateway), [])
+
+    def shared(self, c: int, d: int) -> str | None:
+        """Why Gateways of classes c and d apply to one workload, or None when they do not."""
+        key = (min(c, d), max(c, d))
+        if key not in self._why:
+            self._why[key] = _shared(key[0], key[1], self.selectors, self.selected, self.all_workloads)
+        return self._why[key]
+
+    def why(self, a: Any, b: Any) -> str:
+        return self.shared(self.class_of[id(a)], self.class_of[id(b)]) or ""
+
+    def others(self, gateway: Any, group: int) -> tuple[list[Claim], int]:
+        c = self.class_of[id(gateway)]
+        pool = self._pools.get((group, c))
+        if pool is None:
+            classes = self.groups[group]
+            pool = Pool.union([Pool(classes[d]) for d in sorted(classes) if self.shared(c, d) is not None] or
+                              [Pool(())])
+            self._pools[(group, c)] = pool
+        return pool.others(gateway)
+
+
+def _build(index) -> SharedCertificates:
     gateways = [g for g in index.of_kind("Gateway") if is_istio_gateway(g) and selector_of(g)]
-    selectors = [selector_of(g) for g in gateways]
-    # workloads each Gateway selects (by position), to tell whether two Gateways share one
-    selected: list[set[int]] = [set() for _ in gateways]
-    by_selector = SelectorIndex((selectors[i], i) for i in range(len(gateways)))
-    for w_index, w in enumerate(workloads(index)):
-        for i in by_selector.matching(w.labels):
-            selected[i].add(w_index)
+    selectors: list[dict] = []
+    class_of: dict[int, int] = {}
+    by_key: dict[frozenset, int] = {}
+    for g in gateways:
+        key = frozenset(selector_of(g).items())
+        if key not in by_key:
+            by_key[key] = len(selectors)
+            selectors.append(selector_of(g))
+        class_of[id(g)] = by_key[key]
+    # workloads each class of Gateways selects (by position), to tell whether two Gateways share one
+    selected: list[set[int]] = [set() for _ in selectors]
+    by_selector = SelectorIndex((selectors[c], c) for c in range(len(selectors)))
     all_workloads = workloads(index)
-    # certificate identity -> [(gateway position, path, port number, description)]
-    by_certificate: dict[tuple, list[tuple]] = {}
-    for i, gateway in enumerate(gateways):
+    for w_index, w in enumerate(all_workloads):
+        for c in by_selector.matching(w.labels):
+            selected[c].add(w_index)
+    out = SharedCertificates(gateways, selectors, selected, class_of, all_workloads)
+    # (certificate identity, port) -> group; group -> class -> [claims] in input order
+    group_of: dict[tuple, int] = {}
+    for gateway in gateways:
         for server in servers_of(gateway):
             if server.tls is None or server.number is None:
                 continue
             for identity, tls_path, description in certificates(server.tls):
                 path = server.path + ("tls",) + tls_path
-                by_certificate.setdefault(identity, []).append((i, path, server.number, description))
-    for entries in by_certificate.values():
-        for a in range(len(entries)):
-            for b in range(a + 1, len(entries)):
-                i, path_i, port_i, description = entries[a]
-                j, path_j, port_j, _ = entries[b]
-                if i == j or port_i != port_j:
-                    continue
-                why = _shared(i, j, selectors, selected, all_workloads)
-                if why is None:
-                    continue
-                reports.add(gateways[i], path_i, gateways[j], path_j, detail=(description, port_i, why),
-                            key="certificate")
-    return reports
+                key = (identity, server.number)
+                if key not in group_of:
+                    group_of[key] = len(out.groups)
+                    out.groups.append({})
+                group = group_of[key]
+                out.groups[group].setdefault(class_of[id(gateway)], []).append(Claim(gateway, path))
+                out.by_gateway.setdefault(id(gateway), []).append((path, group, description, server.number))
+    return out
 
 
 def _shared(i: int, j: int, selectors: list[dict], selected: list[set[int]], all_workloads: list) -> str | None:
-    """Why Gateways i and j apply to one workload, or None when they do not."""
+    """Why Gateways of classes i and j apply to one workload, or None when they do not."""
     a, b = selectors[i].items(), selectors[j].items()
     common = selected[i] & selected[j]
     if common:

@@ -22,12 +22,13 @@ routing was written, often in another file, and a change there should show what 
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
 from ...hosts import effective_gateway_refs, expand_short_name, is_wildcard
 from ...paths import format_path
-from .common import label, listed, order_key, same_object
+from .common import MAX_NAMED, capped, identity, joined, label, listed, order_key
 
 CODE = "IL311"
 KINDS = ("VirtualService",)
@@ -37,54 +38,125 @@ MEMO_KEY = "conflicts.subset-routing"
 
 @dataclass
 class Bypass:
-    """A gateway route destination without subset, and the mesh VirtualServices whose subsets it skips."""
+    """A gateway route destination without subset whose host a mesh VirtualService routes by subset."""
 
     vs: Any  # the gateway-bound VirtualService
     path: tuple  # its destination
     written: Any  # the host as written
     gateways: list[str]
-    splitters: list[tuple]  # (mesh VirtualService, path of its first subset for the host, subset names)
+    host: str  # expanded
+
+
+@dataclass
+class Tally:
+    """Distinct names in sorted order with how many entries give each: the first few of them, leaving
+    out what one object contributes, without rebuilding the list for every reader."""
+
+    counts: Counter
+
+    def __post_init__(self) -> None:
+        self.order = sorted(self.counts)
+
+    def first(self, limit: int, without: Counter | None = None) -> tuple[list[str], int]:
+        without = without or Counter()
+        gone = sum(1 for name, n in without.items() if self.counts.get(name, 0) - n <= 0)
+        shown = []
+        for name in self.order:
+            if len(shown) == limit:
+                break
+            if self.counts[name] - without.get(name, 0) > 0:
+                shown.append(name)
+        return shown, len(self.order) - gone
+
+
+@dataclass
+class HostRouting:
+    """One host: the mesh VirtualServices routing it by subset, and the gateway routes that bypass them."""
+
+    splitters: list[tuple] = field(default_factory=list)  # (mesh VS, path of its first subset, names), input order
+    bypasses: list[Bypass] = field(default_factory=list)  # by (order_key(vs), position of the destination)
+    splitter_ids: Counter = field(default_factory=Counter)
+    bypass_ids: Counter = field(default_factory=Counter)
+    labels: Tally | None = None
+    subsets: Tally | None = None
+
+    def contribution(self, vs: Any) -> tuple[Counter, Counter]:
+        """What the splitters of one object add to ``labels`` and ``subsets`` (to leave it out)."""
+        labels, subsets = Counter(), Counter()
+        if self.splitter_ids.get(identity(vs)):
+            for s in self.splitters:
+                if identity(s[0]) == identity(vs):
+                    labels[label(s[0])] += 1
+                    subsets.update(s[2])
+        return labels, subsets
 
 
 @dataclass
 class SubsetRouting:
+    hosts: dict[str, HostRouting] = field(default_factory=dict)
     by_gateway_vs: dict[int, list[Bypass]] = field(default_factory=dict)
-    by_mesh_vs: dict[int, list[tuple[Bypass, tuple]]] = field(default_factory=dict)  # (bypass, splitter)
+    by_mesh_vs: dict[int, list[tuple[str, tuple]]] = field(default_factory=dict)  # (host, splitter)
 
 
 def check(resource, ctx) -> Iterator:
     domain = ctx.settings.cluster_domain
     found: SubsetRouting = ctx.index.memo(MEMO_KEY, lambda ix: _build(ix, domain))
     for bypass in found.by_gateway_vs.get(id(resource), ()):
-        yield _gateway_side(bypass, ctx)
-    seen = found.by_mesh_vs.get(id(resource))
-    if seen:
-        yield _mesh_side(resource, seen, ctx)
+        yield _gateway_side(bypass, found.hosts[bypass.host], ctx)
+    splits = found.by_mesh_vs.get(id(resource))
+    if splits:
+        finding = _mesh_side(resource, splits, found, ctx)
+        if finding is not None:
+            yield finding
 
 
-def _gateway_side(b: Bypass, ctx) -> Any:
-    subsets = sorted({name for s in b.splitters for name in s[2]})
-    others = sorted({label(s[0]) for s in b.splitters})
+def _gateway_side(b: Bypass, routing: HostRouting, ctx) -> Any:
+    mine_labels, mine_subsets = routing.contribution(b.vs)
+    subsets, subsets_total = routing.subsets.first(MAX_NAMED, mine_subsets)
+    others, others_total = routing.labels.first(MAX_NAMED, mine_labels)
+    who = (" and ".join(others) if others_total == len(others)
+           else f"{', '.join(others)} and {others_total - len(others)} more")
     message = (f"this route sends gateway traffic ({', '.join(b.gateways)}) to '{b.written}' without a subset, "
-               f"but {' and '.join(others)} route{'s' if len(others) == 1 else ''} that host by subset "
-               f"({', '.join(subsets)}) for in-mesh callers: a gateway applies only the VirtualServices bound "
-               "to it, so requests entering here reach every version of the service. Add the subset to "
-               "this route, or bind the subset-routing VirtualService to this gateway as well")
-    related = [ctx.related(s[0], s[1], "routes this host by subset for sidecars") for s in b.splitters]
+               f"but {who} route{'s' if others_total == 1 else ''} that host by subset "
+               f"({joined(subsets, subsets_total - len(subsets))}) for in-mesh callers: a gateway applies only the "
+               "VirtualServices bound to it, so requests entering here reach every version of the service. Add "
+               "the subset to this route, or bind the subset-routing VirtualService to this gateway as well")
+    own = identity(b.vs)
+    related = capped(ctx.related(s[0], s[1], "routes this host by subset for sidecars")
+                     for s in routing.splitters if identity(s[0]) != own)
     return ctx.finding(b.vs, b.path, message, related=related)
 
 
-def _mesh_side(resource: Any, seen: list[tuple[Bypass, tuple]], ctx) -> Any:
-    seen = sorted(seen, key=lambda e: (resource.position(e[1][1]), order_key(e[0].vs), e[0].vs.position(e[0].path)))
+def _mesh_side(resource: Any, splits: list[tuple[str, tuple]], found: SubsetRouting, ctx) -> Any:
+    own = identity(resource)
+    splits = sorted(splits, key=lambda e: (resource.position(e[1][1]), order_key(e[1][0])))
+    named: list[Bypass] = []
+    total = 0
+    subsets: set[str] = set()
+    first_path = None
+    for host, splitter in splits:
+        routing = found.hosts[host]
+        count = len(routing.bypasses) - routing.bypass_ids.get(own, 0)
+        if count <= 0:
+            continue
+        total += count
+        subsets.update(splitter[2])
+        first_path = first_path or splitter[1]
+        for b in routing.bypasses:
+            if len(named) == MAX_NAMED:
+                break
+            if identity(b.vs) != own:
+                named.append(b)
+    if not named:
+        return None
     routes = [f"{label(b.vs)} at {format_path(b.path)} (gateway {', '.join(b.gateways)}, host '{b.written}')"
-              for b, _ in seen]
-    subsets = sorted({name for _, s in seen for name in s[2]})
-    message = (f"this VirtualService routes by subset ({', '.join(subsets)}) for in-mesh callers, but gateway "
-               f"traffic reaches the same host without a subset: {listed(routes)}. A gateway applies only the "
-               "VirtualServices bound to it, so requests entering there reach every version of the service. Add "
-               "the subset to those routes, or bind this VirtualService to the gateway as well")
-    related = [ctx.related(b.vs, b.path, "gateway route without a subset") for b, _ in seen]
-    return ctx.finding(resource, seen[0][1][1], message, related=related)
+              for b in named]
+    message = (f"this VirtualService routes by subset ({', '.join(sorted(subsets))}) for in-mesh callers, but "
+               f"gateway traffic reaches the same host without a subset: {listed(routes, total=total)}. A gateway "
+               "applies only the VirtualServices bound to it, so requests entering there reach every version of "
+               "the service. Add the subset to those routes, or bind this VirtualService to the gateway as well")
+    related = capped(ctx.related(b.vs, b.path, "gateway route without a subset") for b in named)
+    return ctx.finding(resource, first_path, message, related=related)
 
 
 def _subset(destination: dict) -> bool:
@@ -139,8 +211,8 @@ def _destinations(vs: Any) -> Iterator[tuple[tuple, dict]]:
 
 
 def _build(index, domain: str) -> SubsetRouting:
-    """Every gateway route destination without subset whose host a mesh VirtualService routes by subset,
-    indexed from both sides."""
+    """Every gateway route destination without subset whose host a mesh VirtualService (another object)
+    routes by subset, kept per host and indexed from both sides."""
     out = SubsetRouting()
     by_host = _splitters(index, domain)
     if not by_host:
@@ -154,13 +226,25 @@ def _build(index, domain: str) -> SubsetRouting:
             if _subset(destination):
                 continue
             host = _host(destination.get("host"), vs.namespace, domain)
-            splitters = [s for s in by_host.get(host, ()) if not same_object(s[0], vs)] if host else []
+            splitters = by_host.get(host) if host else None
             if not splitters:
                 continue
-            bypass = Bypass(vs, path, destination.get("host"), gateways, splitters)
+            routing = out.hosts.get(host)
+            if routing is None:
+                routing = out.hosts[host] = HostRouting(
+                    splitters, splitter_ids=Counter(identity(s[0]) for s in splitters))
+            if routing.splitter_ids.get(identity(vs), 0) == len(splitters):
+                continue  # the only VirtualService routing this host by subset is this one
+            bypass = Bypass(vs, path, destination.get("host"), gateways, host)
+            routing.bypasses.append(bypass)
+            routing.bypass_ids[identity(vs)] += 1
             if vs.analyze:
                 out.by_gateway_vs.setdefault(id(vs), []).append(bypass)
-            for splitter in splitters:
-                if splitter[0].analyze:
-                    out.by_mesh_vs.setdefault(id(splitter[0]), []).append((bypass, splitter))
+    for host, routing in out.hosts.items():
+        routing.bypasses.sort(key=lambda b: (order_key(b.vs), b.vs.position(b.path)))
+        routing.labels = Tally(Counter(label(s[0]) for s in routing.splitters))
+        routing.subsets = Tally(Counter(name for s in routing.splitters for name in s[2]))
+        for splitter in routing.splitters:
+            if splitter[0].analyze:
+                out.by_mesh_vs.setdefault(id(splitter[0]), []).append((host, splitter))
     return out

@@ -19,7 +19,7 @@ the workload and the other Services (the Service is what a change usually touche
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from ...workloads import Workload, services_selecting, workloads
@@ -125,13 +125,14 @@ def fronted(index) -> dict[int, Fronted]:
     return index.memo(MEMO_KEY, build)
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class PortConflict:
     """Services in front of one workload that disagree about one port (a number, or a container port)."""
 
     fronted: Fronted
     what: int | str  # the service port number (IL524) or the container port targeted (IL525)
     ports: list[ServicePort]  # every Service port involved, in Service order
+    cache: dict = field(default_factory=dict, repr=False)  # what a rule derives once per conflict
 
 
 def services_of(ports: list[ServicePort]) -> int:

@@ -18,9 +18,22 @@ port, listing each host and port with the other ServiceEntries' protocols.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Iterator
 
-from .common import Reports, describe_scope, export_scope, label, listed, shared_scope
+from .common import (
+    ALL,
+    Claim,
+    Pool,
+    capped,
+    describe_scope,
+    export_scope,
+    joined,
+    label,
+    listed,
+    order_key,
+    shared_scope,
+)
 
 CODE = "IL420"
 KINDS = ("ServiceEntry",)
@@ -30,27 +43,40 @@ UNSET = "(unset)"
 
 
 def check(resource, ctx) -> Iterator:
-    reports: Reports = ctx.index.memo(MEMO_KEY, _build)
-    pending = reports.of(resource)
+    ports: HostPorts = ctx.index.memo(MEMO_KEY, _build)
+    scope = export_scope(resource.get(("spec", "exportTo")), resource.namespace)
+    if scope is not ALL and not scope:
+        return
+    # Every other ServiceEntry named, in the order the message lists them: by this side's location, then
+    # by the other side; (host, port) clauses in the order of their first named other.
+    pending = []
+    totals: dict[tuple, tuple[str, int, int]] = {}  # (host, port) -> (this side's protocol, named, in all)
+    for host, number, path, mine in ports.claims_of(resource):
+        named, total = ports.others(host, number, mine, resource, scope)
+        if not named:
+            continue
+        totals[(host, number)] = (mine, len(named), total)
+        where = (resource.position(path), tuple(map(str, path)))
+        pending.extend((where, order_key(c.resource), host, number, path, c) for c in named)
     if not pending:
         return
-    # (host, port) -> [this side's protocol, [(other, its protocol, scope)]], in document order
+    pending.sort(key=lambda p: p[:2])
     by_port: dict[tuple, list] = {}
     related = []
-    for p in pending:
-        host, number, mine, theirs, scope = p.detail
-        entry = by_port.setdefault((host, number), [mine, []])
-        entry[1].append((p.other, theirs, scope))
-        related.append(ctx.related(p.other, p.other_path, f"{host}:{number} declared {theirs} here"))
+    for _, _, host, number, _, c in pending:
+        by_port.setdefault((host, number), []).append(c)
+        related.append(ctx.related(c.resource, c.path, f"{host}:{number} declared {c.detail} here"))
     clauses = []
-    for (host, number), (mine, others) in by_port.items():
+    for (host, number), others in by_port.items():
+        mine, shown, total = totals[(host, number)]
         here = "has no protocol here" if mine == UNSET else f"is declared {mine} here"
-        said = ", ".join(f"{label(other)} {_says(theirs)} ({describe_scope(scope)})" for other, theirs, scope in others)
+        said = joined([f"{label(c.resource)} {_says(c.detail)} ({describe_scope(shared_scope(scope, c.scope))})"
+                       for c in others], total - shown)
         clauses.append(f"host '{host}' port {number} {here}, but {said}")
     message = (f"{listed(clauses)}. Istio merges ServiceEntries by host and keeps one protocol per host and port, "
                "so one of them is handled with the other's protocol. Use the same protocol everywhere, or declare "
                "the host in one ServiceEntry")
-    yield ctx.finding(resource, pending[0].path, message, related=related)
+    yield ctx.finding(resource, pending[0][4], message, related=capped(related))
 
 
 def _says(protocol: str) -> str:
@@ -62,10 +88,34 @@ def _protocol(port: dict) -> str:
     return value.upper() if isinstance(value, str) and value else UNSET
 
 
-def _build(index) -> Reports:
-    reports = Reports()
-    # (host, port number) -> [(ServiceEntry, path of the port, protocol, scope)]
-    groups: dict[tuple, list[tuple]] = {}
+@dataclass
+class HostPorts:
+    """ServiceEntry ports by (host, port number) and protocol: the claimants of one protocol conflict with
+    those of every other protocol of the same host and port (kept as groups, never as pairs)."""
+
+    groups: dict[tuple, dict[str, list[Claim]]] = field(default_factory=dict)  # (host, n) -> protocol -> claims
+    by_entry: dict[int, list[tuple]] = field(default_factory=dict)  # id(se) -> [(host, n, path, protocol)]
+    _pools: dict[tuple, Pool] = field(default_factory=dict)
+
+    def claims_of(self, se) -> list[tuple]:
+        return self.by_entry.get(id(se), [])
+
+    def others(self, host: str, number: int, protocol: str, se, scope) -> tuple[list[Claim], int]:
+        """The first few ServiceEntries declaring this host and port with another protocol (visible together
+        with ``scope``), and how many there are."""
+        by_protocol = self.groups[(host, number)]
+        if len(by_protocol) < 2:
+            return [], 0
+        key = (host, number, protocol)
+        pool = self._pools.get(key)
+        if pool is None:
+            pool = self._pools[key] = Pool.union(
+                [Pool(claims) for other, claims in sorted(by_protocol.items()) if other != protocol] or [Pool(())])
+        return pool.others(se, scope)
+
+
+def _build(index) -> HostPorts:
+    out = HostPorts()
     for se in index.of_kind("ServiceEntry"):
         scope = export_scope(se.get(("spec", "exportTo")), se.namespace)
         if scope is not None and not scope:
@@ -77,20 +127,10 @@ def _build(index) -> Reports:
             number = port.get("number") if isinstance(port, dict) else None
             if not isinstance(number, int) or isinstance(number, bool):
                 continue
+            protocol = _protocol(port)
+            path = ("spec", "ports", k) + (("protocol",) if "protocol" in port else ())
             for host in dict.fromkeys(hosts):
-                path = ("spec", "ports", k) + (("protocol",) if "protocol" in port else ())
-                groups.setdefault((host, number), []).append((se, path, _protocol(port), scope))
-    for (host, number), entries in groups.items():
-        if len({e[2] for e in entries}) < 2:
-            continue
-        for a in range(len(entries)):
-            for b in range(a + 1, len(entries)):
-                x, y = entries[a], entries[b]
-                if x[2] == y[2]:
-                    continue
-                scope = shared_scope(x[3], y[3])
-                if scope is not None and not scope:
-                    continue
-                reports.add(x[0], x[1], y[0], y[1], detail=(host, number, x[2], y[2], scope),
-                            detail_b=(host, number, y[2], x[2], scope), key=(host, number))
-    return reports
+                out.groups.setdefault((host, number), {}).setdefault(protocol, []).append(
+                    Claim(se, path, scope, protocol))
+                out.by_entry.setdefault(id(se), []).append((host, number, path, protocol))
+    return out

@@ -7,21 +7,22 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from .common import names
-from .policies import TELEMETRY, namespace_wide
+from .common import capped, names
+from .policies import TELEMETRY, namespace_wide_others
 
 CODE = "IL523"
 KINDS = ("Telemetry",)
 
 
 def check(resource, ctx) -> Iterator:
-    for path, group in namespace_wide(ctx.index, TELEMETRY).grouped(resource):
-        others = [p.other for p in group]
-        many = "other Telemetrys" if len(others) > 1 else "another Telemetry"
-        message = (f"namespace {resource.namespace} has {many} without selector "
-                   f"({names(others)}). Only one selector-less Telemetry per namespace is used: which one is "
-                   "undefined (istiod takes the oldest), and the others' settings are ignored entirely. Merge "
-                   "them into one resource (one Telemetry can configure metrics, access logging and tracing)")
-        related = [ctx.related(p.other, p.other_path, "another Telemetry without selector", key=True)
-                   for p in group]
-        yield ctx.finding(resource, path, message, key=True, related=related)
+    others, total = namespace_wide_others(ctx.index, TELEMETRY, resource)
+    if not others:
+        return
+    many = "other Telemetrys" if total > 1 else "another Telemetry"
+    message = (f"namespace {resource.namespace} has {many} without selector "
+               f"({names(others, total - len(others))}). Only one selector-less Telemetry per namespace is used: "
+               "which one is undefined (istiod takes the oldest), and the others' settings are ignored entirely. "
+               "Merge them into one resource (one Telemetry can configure metrics, access logging and tracing)")
+    related = capped(ctx.related(other, ("spec",), "another Telemetry without selector", key=True)
+                     for other in others)
+    yield ctx.finding(resource, ("spec",), message, key=True, related=related)

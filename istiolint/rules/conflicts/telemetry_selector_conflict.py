@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from .common import label
+from .common import capped, joined, label
 from .policies import TELEMETRY, describe_overlap, overlaps
 
 CODE = "IL522"
@@ -15,11 +15,14 @@ KINDS = ("Telemetry",)
 
 
 def check(resource, ctx) -> Iterator:
-    for path, group in overlaps(ctx.index, TELEMETRY).grouped(resource):
-        parts = [f"{label(p.other)} ({describe_overlap(resource, p.other, p.detail, TELEMETRY)})" for p in group]
-        message = (f"this Telemetry's selector overlaps {'; '.join(parts)}. A workload uses one Telemetry with a "
-                   "selector: with two selecting it, which one applies is undefined (istiod takes the oldest), "
-                   "and the other's metrics, logging and tracing settings are silently ignored for it. Make the "
-                   "selectors disjoint or merge the Telemetry resources")
-        related = [ctx.related(p.other, p.other_path, "the other Telemetry's selector") for p in group]
-        yield ctx.finding(resource, path, message, related=related)
+    named, total = overlaps(ctx.index, TELEMETRY).others(resource)
+    if not named:
+        return
+    parts = [f"{label(other)} ({describe_overlap(resource, other, why, TELEMETRY)})" for other, why in named]
+    message = (f"this Telemetry's selector overlaps {joined(parts, total - len(named), '; ')}. A workload uses one "
+               "Telemetry with a selector: with two selecting it, which one applies is undefined (istiod takes the "
+               "oldest), and the other's metrics, logging and tracing settings are silently ignored for it. Make "
+               "the selectors disjoint or merge the Telemetry resources")
+    related = capped(ctx.related(other, TELEMETRY.selector_path, "the other Telemetry's selector")
+                     for other, _ in named)
+    yield ctx.finding(resource, TELEMETRY.selector_path, message, related=related)

@@ -19,45 +19,57 @@ there, and which one depends on creation order. Istio reports this as IST0109.
 
 Every VirtualService involved is reported (see ``common.py``), once: a VirtualService that shares several
 hosts gets one finding, at its first shared host, listing each host with the VirtualServices that also
-claim it. It is an error when some host is claimed exactly, a warning when all are wildcard overlaps.
+claim it (the first few, then how many more). It is an error when some host is claimed exactly, a warning
+when all are wildcard overlaps. The claimants of a host are kept as one group, so a thousand
+VirtualServices for one host cost a thousand short findings, not a million pairs.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any, Iterator
 
 from ...finding import Severity
 from ...hosts import effective_gateway_refs, expand_short_name, hosts_intersect, is_wildcard
-from .common import Pending, Reports, describe_scope, export_scope, label, listed, shared_scope
+from .common import ALL, Claim, Pool, capped, describe_scope, export_scope, joined, label, listed, shared_scope
 
 CODE = "IL310"
 KINDS = ("VirtualService",)
 
 MEMO_KEY = "conflicts.vs-mesh-hosts"
-EXACT, OVERLAP = "exact", "overlap"
+EMPTY = Pool(())
 
 
 def check(resource, ctx) -> Iterator:
-    reports: Reports = ctx.index.memo(MEMO_KEY, lambda ix: _build(ix, ctx.settings.cluster_domain))
-    groups = reports.grouped(resource)
-    if not groups:
-        return
     domain = ctx.settings.cluster_domain
+    claims: MeshHosts = ctx.index.memo(MEMO_KEY, lambda ix: _build(ix, domain))
+    scope = export_scope(resource.get(("spec", "exportTo")), resource.namespace)
+    if scope is not ALL and not scope:
+        return
     exact: list[tuple[str, str]] = []  # (this host, who else claims it)
     overlaps: list[tuple[str, str]] = []
-    chosen: list[Pending] = []
-    first_exact = None
-    for path, group in groups:
-        host = _shown(resource.get(path), resource.namespace, domain)
-        same = [p for p in group if p.detail[0] == EXACT]
-        wide = [p for p in group if p.detail[0] == OVERLAP]
+    related = []
+    first_exact = first = None
+    for j, host in _mesh_hosts(resource, domain):
+        same, same_total = claims.exact.get(host, EMPTY).others(resource, scope)
+        wide, wide_total = claims.overlapping(host).others(resource, scope)
+        if not same and not wide:
+            continue
+        path = ("spec", "hosts", j)
+        first = first or path
+        shown = _shown(resource.get(path), resource.namespace, domain)
         if same:
             first_exact = first_exact or path
-            exact.append((host, ", ".join(f"{label(p.other)} ({describe_scope(p.detail[2])})" for p in same)))
+            exact.append((shown, joined([f"{label(c.resource)} ({describe_scope(shared_scope(scope, c.scope))})"
+                                         for c in same], same_total - len(same))))
         if wide:
-            overlaps.append((host, ", ".join(f"'{p.detail[1]}' of {label(p.other)} ({describe_scope(p.detail[2])})"
-                                             for p in wide)))
-        chosen.extend(same + wide)
+            overlaps.append((shown, joined([f"'{c.detail}' of {label(c.resource)} "
+                                            f"({describe_scope(shared_scope(scope, c.scope))})" for c in wide],
+                                           wide_total - len(wide))))
+        related.extend(ctx.related(c.resource, c.path, "the other VirtualService claiming this host") for c in same)
+        related.extend(ctx.related(c.resource, c.path, "the other VirtualService's overlapping host") for c in wide)
+    if first is None:
+        return
     sentences = []
     if exact:
         if len(exact) == 1:
@@ -73,12 +85,7 @@ def check(resource, ctx) -> Iterator:
         sentences.append(f"{'Also, ' if exact else ''}{overlap}: for the names both match, sidecars use only the "
                          "more specific host's routes. If that is not intended, use distinct hosts or merge the "
                          "VirtualServices")
-    related = [ctx.related(p.other, p.other_path,
-                           "the other VirtualService claiming this host" if p.detail[0] == EXACT
-                           else "the other VirtualService's overlapping host")
-               for p in chosen]
-    path = first_exact or groups[0][0]
-    yield ctx.finding(resource, path, ". ".join(sentences), related=related,
+    yield ctx.finding(resource, first_exact or first, ". ".join(sentences), related=capped(related),
                       severity=None if exact else Severity.WARNING)
 
 
@@ -91,55 +98,57 @@ def _shown(host: Any, namespace: Any, domain: str) -> str:
 
 
 def _mesh_hosts(vs: Any, domain: str) -> list[tuple[int, str]]:
-    """``(index, expanded host)`` of a mesh-bound VirtualService (empty when not bound to the mesh)."""
+    """``(index, expanded host)`` of a mesh-bound VirtualService, each host once (a host repeated inside
+    one VirtualService is not a conflict with itself); empty when not bound to the mesh."""
     if not any(ref.mesh for ref in effective_gateway_refs(vs.get(("spec", "gateways")), vs.namespace)):
         return []
     hosts = vs.get(("spec", "hosts"))
     out = []
+    seen: set[str] = set()
     for j, host in enumerate(hosts if isinstance(hosts, list) else ()):
         if not isinstance(host, str) or not host or host == "*":
             continue
         expanded = expand_short_name(host, vs.namespace, domain)
-        if expanded:
+        if expanded and expanded.lower() not in seen:
+            seen.add(expanded.lower())
             out.append((j, expanded.lower()))
     return out
 
 
-def _build(index, domain: str) -> Reports:
-    reports = Reports()
-    # (vs, host index, host, scope) grouped by exact host; wildcard hosts also kept aside for overlaps.
-    exact: dict[str, list[tuple]] = {}
-    wildcards: list[tuple] = []
+@dataclass
+class MeshHosts:
+    """Mesh-bound VirtualServices by the host they claim (``exact``), and which hosts overlap which."""
+
+    exact: dict[str, Pool] = field(default_factory=dict)
+    overlaps: dict[str, list[str]] = field(default_factory=dict)  # host -> other hosts it intersects
+    _unions: dict[tuple, Pool] = field(default_factory=dict)
+
+    def overlapping(self, host: str) -> Pool:
+        """Every claimant of a host that intersects ``host`` without being it (one pool per set of hosts)."""
+        hosts = tuple(self.overlaps.get(host, ()))
+        pool = self._unions.get(hosts)
+        if pool is None:
+            pool = self._unions[hosts] = Pool.union([self.exact[h] for h in hosts]) if hosts else Pool(())
+        return pool
+
+
+def _build(index, domain: str) -> MeshHosts:
+    claims: dict[str, list[Claim]] = {}
     for vs in index.of_kind("VirtualService"):
         scope = export_scope(vs.get(("spec", "exportTo")), vs.namespace)
         if scope is not None and not scope:
             continue  # exported nowhere
-        seen_here: set[str] = set()
         for j, host in _mesh_hosts(vs, domain):
-            if host in seen_here:
-                continue  # a host repeated inside one VirtualService is not a conflict with itself
-            seen_here.add(host)
-            entry = (vs, j, host, scope)
-            exact.setdefault(host, []).append(entry)
-            if is_wildcard(host):
-                wildcards.append(entry)
-    for entries in exact.values():
-        for a in range(len(entries)):
-            for b in range(a + 1, len(entries)):
-                _pair(reports, entries[a], entries[b], EXACT)
+            claims.setdefault(host, []).append(Claim(vs, ("spec", "hosts", j), scope, host))
+    out = MeshHosts({host: Pool(found) for host, found in claims.items()})
+    wildcards = sorted(h for h in claims if is_wildcard(h))
     if wildcards:
-        _overlaps(reports, exact, wildcards)
-    return reports
-
-
-def _pair(reports: Reports, x: tuple, y: tuple, kind: str) -> None:
-    scope = shared_scope(x[3], y[3])
-    if scope is not None and not scope:
-        return
-    vs_x, j, host_x, _ = x
-    vs_y, k, host_y, _ = y
-    reports.add(vs_x, ("spec", "hosts", j), vs_y, ("spec", "hosts", k),
-                detail=(kind, host_y, scope), detail_b=(kind, host_x, scope), key=kind)
+        pairs: dict[str, set[str]] = {}
+        for a, b in _overlapping_hosts(list(claims), wildcards):
+            pairs.setdefault(a, set()).add(b)
+            pairs.setdefault(b, set()).add(a)
+        out.overlaps = {host: sorted(others) for host, others in pairs.items()}
+    return out
 
 
 def _suffix_keys(host: str) -> list[str]:
@@ -152,30 +161,28 @@ def _suffix_keys(host: str) -> list[str]:
     return out
 
 
-def _overlaps(reports: Reports, exact: dict[str, list[tuple]], wildcards: list[tuple]) -> None:
-    """Pairs of different hosts where one is a wildcard that intersects the other.
+def _overlapping_hosts(hosts: list[str], wildcards: list[str]) -> Iterator[tuple[str, str]]:
+    """Pairs of different (distinct) hosts where one is a wildcard that intersects the other.
 
     Concrete hosts are found through their label suffixes (``*.b.c`` and ``*x.b.c`` both look up
     ``.b.c``), then confirmed with ``hosts_intersect``; wildcard pairs are few and compared directly.
     """
-    by_suffix: dict[str, list[tuple]] = {}
-    for host, entries in exact.items():
-        if not is_wildcard(host):
-            for key in _suffix_keys(host):
-                by_suffix.setdefault(key, []).extend(entries)
-    wild_hosts = sorted({w[2] for w in wildcards})
+    by_suffix: dict[str, list[str]] = {}
+    concrete = [h for h in hosts if not is_wildcard(h)]
+    for host in concrete:
+        for key in _suffix_keys(host):
+            by_suffix.setdefault(key, []).append(host)
     for w in wildcards:
-        rest = w[2][1:]
+        rest = w[1:]
         if rest.startswith("."):
             candidates = by_suffix.get(rest, [])
         elif "." in rest:
             candidates = by_suffix.get(rest[rest.find("."):], [])
         else:
-            candidates = [e for h, es in exact.items() if not is_wildcard(h) for e in es]
+            candidates = concrete
         for other in candidates:
-            if hosts_intersect(w[2], other[2]):
-                _pair(reports, w, other, OVERLAP)
-        for other_host in wild_hosts:
-            if other_host > w[2] and hosts_intersect(w[2], other_host):
-                for other in exact[other_host]:
-                    _pair(reports, w, other, OVERLAP)
+            if hosts_intersect(w, other):
+                yield w, other
+        for other in wildcards:
+            if other > w and hosts_intersect(w, other):
+                yield w, other

@@ -3,11 +3,13 @@ different protocols (IST0116). See ``service_ports.py`` for what is compared and
 
 from __future__ import annotations
 
+import heapq
+from collections import Counter
 from typing import Iterator
 
 from ...workloads import WORKLOAD_KINDS
-from .common import identity, label, listed
-from .service_ports import Fronted, PortConflict, by_service, first_port, fronted, services_of
+from .common import MAX_NAMED, capped, identity, joined, label, listed
+from .service_ports import Fronted, PortConflict, ServicePort, by_service, first_port, fronted, services_of
 
 CODE = "IL524"
 KINDS = (*WORKLOAD_KINDS, "Service")
@@ -42,12 +44,43 @@ def check(resource, ctx) -> Iterator:
     clashes = conflicts(found)
     if not clashes:
         return
-    clauses = [f"port {c.what}: " + ", ".join(f"{p.service.namespace}/{p.service.name} declares it {p.protocol}"
-                                              for p in c.ports) for c in clashes]
-    what = clauses[0] if len(clashes) == 1 else f"{len(clashes)} ports: {listed(clauses)}"
+    clauses = [f"port {c.what}: " + joined([f"{p.service.namespace}/{p.service.name} declares it {p.protocol}"
+                                            for p in c.ports[:MAX_NAMED]], len(c.ports) - MAX_NAMED)
+               for c in clashes[:MAX_NAMED]]
+    what = clauses[0] if len(clashes) == 1 else f"{len(clashes)} ports: {listed(clauses, total=len(clashes))}"
     message = f"the Services in front of this {resource.kind} disagree on the protocol of {what}. {WHY}"
-    related = [ctx.related(p.service, p.path, f"port {c.what} declared {p.protocol}") for c in clashes for p in c.ports]
+    related = capped(ctx.related(p.service, p.path, f"port {c.what} declared {p.protocol}")
+                     for c in clashes for p in c.ports)
     yield ctx.finding(resource, found.path, message, related=related)
+
+
+class _Protocols:
+    """One conflict's ports by protocol, to read "the ports declared otherwise than mine" in Service order
+    without scanning every port for every Service."""
+
+    def __init__(self, conflict: PortConflict):
+        self.ports = conflict.ports
+        self.by_protocol: dict[str, list[int]] = {}  # protocol -> positions in ``ports``
+        self.own: dict[int, ServicePort] = {}  # id(service) -> its first port here
+        self.of_object: dict[tuple, Counter] = {}  # identity -> protocol -> its ports
+        for i, port in enumerate(conflict.ports):
+            self.by_protocol.setdefault(port.protocol, []).append(i)
+            self.own.setdefault(id(port.service), port)
+            self.of_object.setdefault(identity(port.service), Counter())[port.protocol] += 1
+
+    def others(self, service, protocol: str) -> tuple[list[ServicePort], int]:
+        """Ports of other Services declared with another protocol: the first few, and how many."""
+        own = identity(service)
+        lists = [positions for other, positions in self.by_protocol.items() if other != protocol]
+        total = sum(len(positions) for positions in lists) - sum(
+            n for other, n in self.of_object.get(own, Counter()).items() if other != protocol)
+        named = []
+        for i in heapq.merge(*lists):
+            if len(named) == MAX_NAMED:
+                break
+            if identity(self.ports[i].service) != own:
+                named.append(self.ports[i])
+        return named, total
 
 
 def _service_side(resource, ctx) -> Iterator:
@@ -55,22 +88,30 @@ def _service_side(resource, ctx) -> Iterator:
     if not mine:
         return
     clauses, related, own_ports = [], [], []
-    named: set[int] = set()
+    named_workloads: set[int] = set()
+    count = 0
     for c in mine:
-        own = next(p for p in c.ports if p.service is resource)
-        others = [p for p in c.ports if identity(p.service) != identity(resource) and p.protocol != own.protocol]
-        if not others:
+        protocols = c.cache.get(CODE)
+        if protocols is None:
+            protocols = c.cache[CODE] = _Protocols(c)
+        own = protocols.own[id(resource)]
+        others, total = protocols.others(resource, own.protocol)
+        if not total:
             continue
-        workload = c.fronted.workload
-        said = ", ".join(f"{label(p.service)} declares it {p.protocol}" for p in others)
-        clauses.append(f"port {c.what} is declared {own.protocol} here, but {said}, and "
-                       f"{'both' if len(others) == 1 else 'all'} select {workload.resource.kind} "
-                       f"{workload.namespace}/{workload.name}")
+        count += 1
         own_ports.append(own)
-        if id(workload.resource) not in named:  # one related location per workload
-            named.add(id(workload.resource))
-            related.append(ctx.related(workload.resource, c.fronted.path, "the workload these Services select"))
-        related.extend(ctx.related(p.service, p.path, f"port {c.what} declared {p.protocol}") for p in others)
+        if len(clauses) == MAX_NAMED:
+            continue  # counted, not phrased
+        workload = c.fronted.workload
+        said = joined([f"{label(p.service)} declares it {p.protocol}" for p in others], total - len(others))
+        clauses.append(f"port {c.what} is declared {own.protocol} here, but {said}, and "
+                       f"{'both' if total == 1 else 'all'} select {workload.resource.kind} "
+                       f"{workload.namespace}/{workload.name}")
+        if len(related) < MAX_NAMED:
+            if id(workload.resource) not in named_workloads:  # one related location per workload
+                named_workloads.add(id(workload.resource))
+                related.append(ctx.related(workload.resource, c.fronted.path, "the workload these Services select"))
+            related.extend(ctx.related(p.service, p.path, f"port {c.what} declared {p.protocol}") for p in others)
     if clauses:
-        yield ctx.finding(resource, first_port(resource, own_ports).path, f"{listed(clauses)}. {WHY}",
-                          related=related)
+        yield ctx.finding(resource, first_port(resource, own_ports).path, f"{listed(clauses, total=count)}. {WHY}",
+                          related=capped(related))

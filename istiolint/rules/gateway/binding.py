@@ -17,6 +17,7 @@ from typing import Any
 
 from ...hosts import (
     GatewayRef,
+    HostIndex,
     expand_short_name,
     hosts_intersect,
     resolve_gateway_ref,
@@ -241,6 +242,21 @@ class GatewayIndex:
     k8s: dict[tuple[str, str], Any] = field(default_factory=dict)
     namespaces: set[str] = field(default_factory=set)  # namespaces holding a Gateway of either API
     bound: dict[tuple[str, str], list[Binding]] = field(default_factory=dict)
+    _derived: dict[tuple, Any] = field(default_factory=dict, repr=False)  # per-gateway lookups, built once
+
+    def server_hosts(self, gateway: Any) -> list[ServerHost]:
+        """:func:`gateway_server_hosts` of a Gateway (kept: every VirtualService bound to it asks)."""
+        key = ("hosts", id(gateway))
+        if key not in self._derived:
+            self._derived[key] = gateway_server_hosts(gateway)
+        return self._derived[key]
+
+    def server_host_index(self, gateway: Any) -> HostIndex:
+        """The Gateway's server hosts (:meth:`server_hosts`, same positions) indexed for intersection."""
+        key = ("host-index", id(gateway))
+        if key not in self._derived:
+            self._derived[key] = HostIndex([h.host for h in self.server_hosts(gateway)])
+        return self._derived[key]
 
     def find(self, ref: GatewayRef | None) -> Any:
         """The Gateway a reference names (an Istio Gateway first, else a Gateway API one), or None."""
@@ -250,14 +266,19 @@ class GatewayIndex:
         return self.istio.get(key) or self.k8s.get(key)
 
     def bindings(self, namespace: str, name: str) -> list[Binding]:
-        """VirtualServices bound to this gateway, each once (a VirtualService may name it twice)."""
-        seen: set[int] = set()
-        out = []
-        for binding in self.bound.get((namespace, name), ()):
-            if id(binding.vs) not in seen:
-                seen.add(id(binding.vs))
-                out.append(binding)
-        return out
+        """VirtualServices bound to this gateway, each once (a VirtualService may name it twice).
+        The list is shared: do not modify it."""
+        key = ("bindings", namespace, name)
+        found = self._derived.get(key)
+        if found is None:
+            seen: set[int] = set()
+            found = []
+            for binding in self.bound.get((namespace, name), ()):
+                if id(binding.vs) not in seen:
+                    seen.add(id(binding.vs))
+                    found.append(binding)
+            self._derived[key] = found
+        return found
 
     def keys(self) -> list[tuple[str, str]]:
         return sorted(set(self.istio) | set(self.k8s))

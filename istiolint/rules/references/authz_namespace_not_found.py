@@ -19,6 +19,16 @@ def namespace_matches(pattern: str, namespace: str) -> bool:
     return namespace == pattern
 
 
+def _matches_some(reg, pattern: str) -> bool:
+    """Does the pattern match a known namespace? (An exact name by lookup; patterns once per run.)"""
+    if "*" not in pattern:
+        return pattern in reg.known_namespaces
+    key = ("namespace-pattern", pattern)
+    if key not in reg._cache:
+        reg._cache[key] = any(namespace_matches(pattern, ns) for ns in reg.known_namespaces)
+    return reg._cache[key]
+
+
 def check(resource, ctx):
     reg = registry(ctx.index, ctx.settings.cluster_domain)
     # Closed world: the input declares Namespace objects, so it could have declared this one.
@@ -35,7 +45,7 @@ def check(resource, ctx):
             for field in ("namespaces", "notNamespaces"):
                 values = source.get(field)
                 for k, pattern in enumerate(values if isinstance(values, list) else ()):
-                    if not isinstance(pattern, str) or any(namespace_matches(pattern, ns) for ns in known):
+                    if not isinstance(pattern, str) or _matches_some(reg, pattern):
                         continue
                     close = close_names(pattern, known) if "*" not in pattern else []
                     hint = f" (did you mean {close[0]}?)" if close else ""

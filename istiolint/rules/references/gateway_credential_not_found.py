@@ -3,7 +3,15 @@ proxy runs."""
 
 from __future__ import annotations
 
-from ...references import checkable_name, close_names, format_labels, input_workloads, looks_like_gateway, registry, select, str_map
+from ...references import (
+    checkable_name,
+    close_names,
+    format_labels,
+    gateway_workloads_present,
+    registry,
+    select,
+    str_map,
+)
 
 CODE = "IL409"
 KINDS = ("Gateway",)
@@ -34,7 +42,7 @@ def check(resource, ctx):
     if picked:
         namespaces = sorted({w.namespace for w in picked})
         where = f"where the gateway proxy selected by {format_labels(selector)} runs"
-    elif selector and (strict or any(looks_like_gateway(w) for w in input_workloads(ctx.index))):
+    elif selector and (strict or gateway_workloads_present(ctx.index)):
         return  # the selector picks nothing: IL407 says so, and we cannot tell where the proxy runs
     else:
         namespaces = [resource.namespace]  # the proxy is outside the input; assume the Gateway's namespace
@@ -44,12 +52,12 @@ def check(resource, ctx):
             continue
         # Where the proxy runs is known only when its workload is in the input; only then does a Secret of
         # that name in another namespace say the input could have held this one.
-        elsewhere = sorted(ns for ns, n in reg.secrets if n == name) if picked else []
+        elsewhere = reg.secrets_by_name.get(name, []) if picked else []
         if not (strict or elsewhere or any(ns in reg.secret_namespaces for ns in namespaces)):
             continue  # closed world: the input holds no Secrets there, so it could not have held this one
         hint = (f" (a Secret {name} exists in namespace {elsewhere[0]}, but a gateway reads its certificates "
                 "from its own namespace)") if elsewhere else ""
-        close = close_names(name, [n for ns, n in reg.secrets if ns in namespaces])
+        close = close_names(name, [n for ns in namespaces for n in reg.secrets_by_namespace.get(ns, ())])
         if close and not hint:
             hint = f" (did you mean {close[0]}?)"
         yield ctx.finding(resource, path, (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ...hosts import expand_short_name, parse_fqdn
 from ...references import format_labels, str_map
-from ...workloads import labels_match, workloads
+from ...workloads import labels_match, workloads_selected
 
 CODE = "IL406"
 KINDS = ("DestinationRule",)
@@ -60,11 +60,10 @@ def check(resource, ctx):
     selector = str_map(service.spec.get("selector")) if service is not None and service.group == "" else None
     if not selector:
         return  # no Service, or one without a selector (its endpoints are managed by hand)
-    backing = [w for w in workloads(ctx.index) if w.namespace == ns and labels_match(selector, w.labels)]
+    backing = workloads_selected(ctx.index, ns, selector)
     if not backing and not ctx.settings.strict_references:
         return  # closed world: the Service's workloads are not in the input
-    nodes = {n.name: n.labels for n in ctx.index.of_kind("Node") if n.name}
-    endpoints = [_endpoint_labels(w, nodes) for w in backing]
+    endpoints = _endpoints(ctx.index, ns, selector, backing)
     for i, subset in enumerate(subsets):
         if not isinstance(subset, dict) or not isinstance(subset.get("name"), str):
             continue
@@ -83,6 +82,19 @@ def check(resource, ctx):
             f"(selector {format_labels(selector)}){detail}; traffic routed to this subset has no endpoints "
             "and fails (503): fix the subset labels or the pod labels"), key=has_labels,
             related=[ctx.related(service, ("spec", "selector"), "the Service's selector")])
+
+
+def _endpoints(index, namespace: str, selector: dict, backing: list) -> list[tuple[dict, set[str]]]:
+    """Endpoint labels of the workloads behind one Service selector (memoised: every DestinationRule for
+    the Service, and every subset, reads the same)."""
+    cache = index.memo("references.subset-endpoints", lambda ix: {})
+    key = (namespace, frozenset(selector.items()))
+    found = cache.get(key)
+    if found is None:
+        nodes = index.memo("references.node-labels",
+                           lambda ix: {n.name: n.labels for n in ix.of_kind("Node") if n.name})
+        found = cache[key] = [_endpoint_labels(w, nodes) for w in backing]
+    return found
 
 
 def _maybe_matches(wanted: dict, labels: dict, unknown: set[str]) -> bool:

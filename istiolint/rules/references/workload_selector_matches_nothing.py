@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ...references import format_labels, has_workloads, input_workloads, looks_like_gateway, near_miss, select, str_map
+from ...references import format_labels, gateway_workloads_present, has_workloads, near_miss, select, str_map
 
 CODE = "IL407"
 KINDS = ("Sidecar", "Telemetry", "Gateway")
@@ -35,7 +35,7 @@ def check(resource, ctx):
         effect = f"this {resource.kind} applies to nothing"
     else:
         # Closed world: the input holds gateway deployments, so it could have held this one.
-        if not strict and not any(looks_like_gateway(w) for w in input_workloads(ctx.index)):
+        if not strict and not gateway_workloads_present(ctx.index):
             return
         scope = "in any namespace"
         effect = "no proxy serves this Gateway's servers"

@@ -21,10 +21,12 @@ from typing import Any
 
 from ...analysis.match_cover import http_match_covers, matches_everything, tcp_match_covers
 from ...hosts import MESH_GATEWAY, resolve_gateway_ref
+from .cover_index import CoverCandidates
 
 HTTP, TCP, TLS = "http", "tcp", "tls"
 MEMO_KEY = "routing.ordered"
 MAX_LISTED = 4
+INDEX_FROM = 24  # HTTP entries of one VirtualService from which earlier entries are looked up by index
 
 
 # --------------------------------------------------------------------------- gateways
@@ -197,15 +199,19 @@ def compute(resource: Any, kind: str) -> Analysis:
     routes = resource.get(("spec", kind))
     if not isinstance(routes, list):
         return out
+    out.rules = [Rule(j, route, rule_entries(kind, j, route, resource.namespace)) for j, route in enumerate(routes)]
+    # Many HTTP entries: ask match_cover only about the earlier entries that may cover each one (see
+    # cover_index); a few: every earlier entry, which is cheaper than indexing them.
+    index = CoverCandidates() if kind == HTTP and sum(len(r.entries or ()) for r in out.rules) > INDEX_FROM else None
     earlier: list[Entry] = []
-    for j, route in enumerate(routes):
-        rule = Rule(j, route, rule_entries(kind, j, route, resource.namespace))
-        out.rules.append(rule)
+    for rule in out.rules:
         for m in rule.entries or ():
-            for e in earlier:
+            for e in (earlier if index is None else (earlier[k] for k in index.candidates(m.data))):
                 if covers(kind, e, m, gateways, gateways):
                     out.cover[(m.rule, m.index)] = e
                     break
+            if index is not None:
+                index.add(len(earlier), m.data)
             earlier.append(m)
     return out
 
