@@ -160,7 +160,12 @@ def load_sources(paths: list[str], load_one: Callable[[str], SourceFile], jobs: 
         for i in range(starts[k], starts[k + 1]):
             loaded(i)
 
-    parts = _map_helping(lambda k: [load(path) for path in chunks[k]], len(chunks), workers, done=chunk_done)
+    from concurrent.futures.process import BrokenProcessPool
+
+    try:
+        parts = _map_helping(lambda k: [load(path) for path in chunks[k]], len(chunks), workers, done=chunk_done)
+    except (BrokenProcessPool, OSError):  # a worker died (killed, out of memory): parse here instead
+        return [load(path) for path in paths]
     return [source for part in parts for source in part]
 
 

@@ -311,3 +311,31 @@ def test_the_benchmark_writes_its_report(tmp_path):
     text = out.read_text(encoding="utf-8")
     for part in ("## Machine", "cpu model", "python", "| 40 |", "floor", "lint, 1 process", "÷ floor"):
         assert part in text, part
+
+
+def test_a_worker_that_dies_leaves_the_work_to_this_process(corpus, monkeypatch):
+    """A worker killed mid-run (out of memory, a signal): the files are parsed here, the rules run here."""
+    import os
+
+    from istiolint.app import load_source
+
+    paths = [str(p) for p in sorted(corpus.rglob("*.yaml"))]
+    main = os.getpid()
+
+    def dying(path, max_size):
+        if os.getpid() != main:
+            os._exit(9)
+        return load_source(path, max_size)
+
+    from functools import partial
+
+    sources = parallel.load_sources(paths, partial(dying, max_size=1 << 20), workers=2)
+    assert [s.path for s in sources] == paths
+
+    class Job:
+        def run(self, entry):
+            if os.getpid() != main:
+                os._exit(9)
+            return entry
+
+    assert parallel.map_rules(Job(), [["a"], ["b"], ["c"], ["d"]], 2) in (None, [["a"], ["b"], ["c"], ["d"]])
