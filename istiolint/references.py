@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from bisect import bisect_left
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
@@ -65,8 +66,21 @@ def format_labels(labels: dict) -> str:
     return ", ".join(f"{k}={v}" for k, v in labels.items()) or "(empty)"
 
 
-def close_names(name: str, candidates: Any, n: int = 1) -> list[str]:
-    return difflib.get_close_matches(name, sorted(set(candidates)), n=n, cutoff=0.75)
+# A "did you mean" hint compares the name with every candidate (difflib, ~2 us each): with thousands of
+# misspelt references into a namespace of thousands of names that is quadratic. Past this many
+# candidates the hint looks only at those sorted nearest the name (a typo usually keeps the start).
+HINT_CANDIDATES = 1000
+HINT_WINDOW = 100
+
+
+def close_names(name: str, candidates: Any, n: int = 1, presorted: bool = False) -> list[str]:
+    """The candidates closest to ``name`` (difflib ratio at least 0.75); ``presorted``: the candidates are
+    already sorted and distinct."""
+    pool = candidates if presorted else sorted(set(candidates))
+    if len(pool) > HINT_CANDIDATES:
+        i = bisect_left(pool, name)
+        pool = pool[max(0, i - HINT_WINDOW):i + HINT_WINDOW]
+    return difflib.get_close_matches(name, pool, n=n, cutoff=0.75)
 
 
 def consumer_namespaces(export_to: Any, own_namespace: str | None) -> set[str]:
@@ -186,6 +200,14 @@ class Registry:
 
     def service_names_in(self, namespace: str) -> list[str]:
         return self.service_names_by_namespace.get(namespace, [])
+
+    def sorted_names(self, what: str, namespace: str | None, names: Any) -> list[str]:
+        """``sorted(set(names()))``, kept per run (the candidates of "did you mean" hints)."""
+        key = ("sorted", what, namespace)
+        found = self._cache.get(key)
+        if found is None:
+            found = self._cache[key] = sorted(set(names()))
+        return found
 
     def entries_visible_from(self, namespaces: set[str]) -> bool:
         key = ("entries-visible", frozenset(namespaces))
@@ -378,11 +400,13 @@ def _hint(reg: Registry, res: Resolution) -> str:
                     f"{name}.{elsewhere[0]}.svc.{domain}")
         if elsewhere:
             return f"a Service {name} exists in namespace {elsewhere[0]}: did you mean {name}.{elsewhere[0]}.svc.{domain}?"
-        close = close_names(name, reg.service_names_in(ns))
+        close = close_names(name, reg.sorted_names("services", ns, lambda: reg.service_names_in(ns)),
+                            presorted=True)
         if close:
             return f"did you mean {close[0]}?"
         return ""
-    close = close_names(res.host, [t.host for t in reg.entries])
+    close = close_names(res.host, reg.sorted_names("entries", None, lambda: [t.host for t in reg.entries]),
+                        presorted=True)
     return f"did you mean {close[0]}?" if close else ""
 
 

@@ -232,6 +232,40 @@ def one_gateway_many_hosts(n: int) -> list[dict]:
     return docs
 
 
+def long_route_list(n: int) -> list[dict]:
+    """One VirtualService with ``n`` http routes (distinct prefixes, every tenth one shadowed by an earlier
+    one: IL301), one Gateway with ``n`` servers on one port (distinct hosts, every tenth host repeated:
+    IL205), one Sidecar with ``n`` egress listeners."""
+    routes = []
+    for i in range(n):
+        j = i // 10 * 10 if i % 10 == 5 else i  # the route this one repeats (itself, mostly)
+        routes.append({"match": [{"uri": {"prefix": f"/r{j}/"}, "headers": {"x-team": {"exact": str(j % 7)}}}],
+                       "route": [{"destination": {"host": "web", "subset": f"v{i % 3}"}}]})
+    servers = [{"port": {"number": 443, "name": f"https-{i}", "protocol": "HTTPS"},
+                "hosts": [f"h{i - i % 10 if i % 10 == 9 else i}.example.com"],
+                "tls": {"mode": "SIMPLE", "credentialName": f"cert-{i}"}} for i in range(n)]
+    egress = [{"port": {"number": 10000 + i, "protocol": "HTTP", "name": f"http-{i}"}, "hosts": [f"ns{i}/*"]}
+              for i in range(n)]
+    return [_service("web", {"app": "web"}, [{"name": "http", "port": 80}]),
+            _vs("long", ["web"], routes),
+            {"apiVersion": NETWORKING, "kind": "Gateway", "metadata": _meta("many-servers"),
+             "spec": {"selector": {"istio": "ingressgateway"}, "servers": servers}},
+            {"apiVersion": NETWORKING, "kind": "Sidecar", "metadata": _meta("many-listeners"),
+             "spec": {"egress": egress}}]
+
+
+def misspelt_destinations(n: int) -> list[dict]:
+    """``n`` Services in one namespace and a VirtualService for each; every fifth routes to a misspelt
+    host (IL401, each with a "did you mean" hint looked up among the ``n`` names)."""
+    docs = []
+    for i in range(n):
+        name = f"svc-{i:05d}"
+        docs.append(_service(name, {"app": name}, [{"name": "http", "port": 80}]))
+        host = name + "x" if i % 5 == 4 else name
+        docs.append(_vs(name, [name], [{"route": [{"destination": {"host": host}}]}]))
+    return docs
+
+
 GENERATORS: dict[str, Callable[[int], list[dict]]] = {
     "same-host-virtualservices": same_host_virtualservices,
     "wildcard-overlap-virtualservices": wildcard_overlap_virtualservices,
@@ -245,6 +279,8 @@ GENERATORS: dict[str, Callable[[int], list[dict]]] = {
     "selectors-matching-nothing": selectors_matching_nothing,
     "gateway-bound-same-host": gateway_bound_same_host,
     "one-gateway-many-hosts": one_gateway_many_hosts,
+    "long-route-list": long_route_list,
+    "misspelt-destinations": misspelt_destinations,
 }
 
 

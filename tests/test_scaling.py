@@ -171,6 +171,26 @@ def test_one_gateway_with_many_hosts(tmp_path):
     assert len(found["IL201"]) == N // 5  # hosts without a VirtualService, or only one of another host
 
 
+def test_misspelt_destinations_in_a_large_namespace(tmp_path):
+    n = 1500  # more names than a hint compares with all of
+    report, text = run(tmp_path, corpus.misspelt_destinations(n), ["IL401"])
+    assert_bounded(report, text)
+    findings = by_code(report)["IL401"]
+    assert len(findings) == n // 5
+    for f in findings:
+        written = re.search(r'"(svc-\d+)x"', f.message).group(1)
+        assert f.message.endswith(f"did you mean {written}?")
+
+
+def test_a_long_route_list_and_many_servers(tmp_path):
+    n = 600
+    report, text = run(tmp_path, corpus.long_route_list(n), ["IL301", "IL302", "IL205"])
+    assert_bounded(report, text)
+    found = by_code(report)
+    assert len(found["IL301"]) == n // 10  # each repeated route, shadowed by the one it repeats
+    assert len(found["IL205"]) == n // 10  # each repeated host
+
+
 # --------------------------------------------------------------------------- the indexes
 
 

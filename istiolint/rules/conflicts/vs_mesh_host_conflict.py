@@ -31,7 +31,7 @@ from typing import Any, Iterator
 
 from ...finding import Severity
 from ...hosts import effective_gateway_refs, expand_short_name, hosts_intersect, is_wildcard
-from .common import ALL, Claim, Pool, capped, describe_scope, export_scope, joined, label, listed, shared_scope
+from .common import Claim, Pool, capped, describe_scope, export_scope, joined, label, listed, shared_scope
 
 CODE = "IL310"
 KINDS = ("VirtualService",)
@@ -43,15 +43,16 @@ EMPTY = Pool(())
 def check(resource, ctx) -> Iterator:
     domain = ctx.settings.cluster_domain
     claims: MeshHosts = ctx.index.memo(MEMO_KEY, lambda ix: _build(ix, domain))
+    hosts = claims.shared.get(id(resource))
+    if not hosts:
+        return  # none of its hosts is claimed by another VirtualService
     scope = export_scope(resource.get(("spec", "exportTo")), resource.namespace)
-    if scope is not ALL and not scope:
-        return
     exact: list[tuple[str, str]] = []  # (this host, who else claims it)
     overlaps: list[tuple[str, str]] = []
     related = []
     first_exact = first = None
-    for j, host in _mesh_hosts(resource, domain):
-        same, same_total = claims.exact.get(host, EMPTY).others(resource, scope)
+    for j, host in hosts:
+        same, same_total = claims.pool(host).others(resource, scope)
         wide, wide_total = claims.overlapping(host).others(resource, scope)
         if not same and not wide:
             continue
@@ -119,28 +120,45 @@ def _mesh_hosts(vs: Any, domain: str) -> list[tuple[int, str]]:
 class MeshHosts:
     """Mesh-bound VirtualServices by the host they claim (``exact``), and which hosts overlap which."""
 
-    exact: dict[str, Pool] = field(default_factory=dict)
+    exact: dict[str, list[Claim]] = field(default_factory=dict)  # host -> its claims, input order
     overlaps: dict[str, list[str]] = field(default_factory=dict)  # host -> other hosts it intersects
+    shared: dict[int, list[tuple[int, str]]] = field(default_factory=dict)  # id(vs) -> its mesh hosts, when
+    # one of them is claimed more than once or overlaps another
+    _pools: dict[str, Pool] = field(default_factory=dict)
     _unions: dict[tuple, Pool] = field(default_factory=dict)
+
+    def pool(self, host: str) -> Pool:
+        """The claimants of ``host`` (a host claimed once meets nobody: no pool is built for it)."""
+        claims = self.exact.get(host, ())
+        if len(claims) < 2:
+            return EMPTY
+        found = self._pools.get(host)
+        if found is None:
+            found = self._pools[host] = Pool(claims)
+        return found
 
     def overlapping(self, host: str) -> Pool:
         """Every claimant of a host that intersects ``host`` without being it (one pool per set of hosts)."""
         hosts = tuple(self.overlaps.get(host, ()))
-        pool = self._unions.get(hosts)
-        if pool is None:
-            pool = self._unions[hosts] = Pool.union([self.exact[h] for h in hosts]) if hosts else Pool(())
-        return pool
+        if not hosts:
+            return EMPTY
+        found = self._unions.get(hosts)
+        if found is None:
+            found = self._unions[hosts] = Pool.union([Pool(self.exact[h]) for h in hosts])
+        return found
 
 
 def _build(index, domain: str) -> MeshHosts:
     claims: dict[str, list[Claim]] = {}
+    mine: dict[int, list[tuple[int, str]]] = {}
     for vs in index.of_kind("VirtualService"):
         scope = export_scope(vs.get(("spec", "exportTo")), vs.namespace)
         if scope is not None and not scope:
             continue  # exported nowhere
-        for j, host in _mesh_hosts(vs, domain):
+        hosts = mine[id(vs)] = _mesh_hosts(vs, domain)
+        for j, host in hosts:
             claims.setdefault(host, []).append(Claim(vs, ("spec", "hosts", j), scope, host))
-    out = MeshHosts({host: Pool(found) for host, found in claims.items()})
+    out = MeshHosts(claims)
     wildcards = sorted(h for h in claims if is_wildcard(h))
     if wildcards:
         pairs: dict[str, set[str]] = {}
@@ -148,6 +166,12 @@ def _build(index, domain: str) -> MeshHosts:
             pairs.setdefault(a, set()).add(b)
             pairs.setdefault(b, set()).add(a)
         out.overlaps = {host: sorted(others) for host, others in pairs.items()}
+    for host, found in claims.items():
+        if len(found) > 1 or host in out.overlaps:
+            for claim in found:
+                out.shared.setdefault(id(claim.resource), [])
+    for vs_id in out.shared:
+        out.shared[vs_id] = mine[vs_id]
     return out
 
 
