@@ -35,8 +35,7 @@ from ...workloads import Workload
 
 # --------------------------------------------------------------------------- order and sides
 
-MAX_NAMED = 5  # other resources (or items) named in one list of a message before "and N more"
-MAX_RELATED = 5  # related locations per finding: the first ones in the order the message names them
+from ..bounds import MAX_NAMED, MAX_RELATED, capped, joined  # noqa: F401 (shared by the conflict rules)
 
 
 def order_key(resource: Any) -> tuple:
@@ -70,24 +69,9 @@ def listed(items: list[str], limit: int = MAX_NAMED, total: int | None = None) -
     return joined(items[:limit], (len(items) if total is None else total) - len(items[:limit]), "; ")
 
 
-def joined(items: list[str], more: int, sep: str = ", ") -> str:
-    """``a, b, c`` then ``and N more`` when ``more`` others were left out."""
-    return sep.join(items) + (f"{sep}and {more} more" if more > 0 else "")
-
-
 def names(resources: Iterable[Any], more: int = 0) -> str:
     """``a/x, b/y`` (namespace/name), in order, then ``and N more``."""
     return joined([f"{r.namespace + '/' if r.namespace else ''}{r.name or '?'}" for r in resources], more)
-
-
-def capped(related: Iterable[Any], limit: int = MAX_RELATED) -> list:
-    """The first ``limit`` related locations (a finding points at a few, its message counts the rest)."""
-    out = []
-    for item in related:
-        if len(out) == limit:
-            break
-        out.append(item)
-    return out
 
 
 # --------------------------------------------------------------------------- groups of claimants

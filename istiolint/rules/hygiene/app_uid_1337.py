@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from ...workloads import WORKLOAD_KINDS, workload_of
+from ..bounds import capped
 from .common import ISTIO_CONTAINERS, as_dict, as_list, int_value, is_control_plane
 
 CODE = "IL530"
@@ -43,4 +44,4 @@ def check(resource, ctx) -> Iterator:
         resource, path,
         f"{what} runs as UID 1337, the UID reserved for Istio's sidecar proxy: traffic from that UID is not "
         f"captured, so the application bypasses the proxy (no mTLS, policy or telemetry). Use another UID",
-        related=[ctx.related(resource, p, f"{w} also runs as UID 1337") for p, w in rest])
+        related=capped(ctx.related(resource, p, f"{w} also runs as UID 1337") for p, w in rest))

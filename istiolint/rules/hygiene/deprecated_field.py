@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
+from ..bounds import capped
 from .common import as_dict, as_list, int_value
 
 CODE = "IL120"
@@ -79,4 +80,4 @@ def check(resource, ctx) -> Iterator:
         found.setdefault(field, []).append(path)
     for field, paths in found.items():
         yield ctx.finding(resource, paths[0], WHAT[field], key=True,
-                          related=[ctx.related(resource, p, "also used here", key=True) for p in paths[1:]])
+                          related=capped(ctx.related(resource, p, "also used here", key=True) for p in paths[1:]))

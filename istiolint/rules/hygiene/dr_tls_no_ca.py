@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
+from ..bounds import capped
 from .tls_verification import has_workload_selector, traffic_policies, unverified
 
 CODE = "IL601"
@@ -30,5 +31,5 @@ def check(resource, ctx) -> Iterator:
         f"TLS mode {mode} to {host} without caCertificates: the server's certificate is not checked "
         f"against a CA you chose. Set caCertificates (or a credentialName whose secret holds ca.crt, with a "
         f"workloadSelector), or use ISTIO_MUTUAL for mesh services",
-        related=[ctx.related(resource, p + ("tls", "mode"), f"also TLS mode {m} without caCertificates")
-                 for p, m in found[1:]])
+        related=capped(ctx.related(resource, p + ("tls", "mode"), f"also TLS mode {m} without caCertificates")
+                       for p, m in found[1:]))

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..bounds import capped
 from .common import as_dict, as_list, int_value
 
 ROUTE_LEVEL = frozenset(("ROUTE_CONFIGURATION", "HTTP_ROUTE"))
@@ -71,8 +72,8 @@ def report(resource, ctx, verdict: str, message) -> list:
     path = ("spec", "configPatches")
     return [ctx.finding(
         resource, path + (found[0].index, "patch", "operation"), message(found[0], found),
-        related=[ctx.related(resource, path + (p.index, "patch", "operation"), "also this patch")
-                 for p in found[1:]])]
+        related=capped(ctx.related(resource, path + (p.index, "patch", "operation"), "also this patch")
+                       for p in found[1:]))]
 
 
 def indexes(found: list[Patch]) -> str:

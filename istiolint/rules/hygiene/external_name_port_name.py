@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from ...protocols import declared_protocol
+from ..bounds import capped, first_few
 from .common import as_list
 from .service_ports import checked, is_external_name
 
@@ -29,11 +30,11 @@ def check(resource, ctx) -> Iterator:
     if not bad:
         return
     ports = resource.spec["ports"]
-    numbers = ", ".join(str(ports[i].get("port")) for i in bad)
+    numbers = first_few([str(ports[i].get("port")) for i in bad])
     yield ctx.finding(
         resource, ("spec", "ports", bad[0]),
         f"this ExternalName Service has port(s) {numbers} without a specific protocol (unnamed, a name "
         f"Istio does not read as a protocol, or just 'tcp'): Istio proxies such a port as plain TCP, which "
         f"can swallow or misdirect other TCP traffic on that port. Name the port after its protocol "
         f"(http, https, tls, tcp-<suffix>, ...) or set appProtocol",
-        related=[ctx.related(resource, ("spec", "ports", i), "also this port") for i in bad[1:]])
+        related=capped(ctx.related(resource, ("spec", "ports", i), "also this port") for i in bad[1:]))

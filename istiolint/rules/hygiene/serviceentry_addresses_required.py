@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from ...meshconfig import dns_auto_allocation
+from ..bounds import capped, first_few
 from .common import as_dict, as_list
 
 CODE = "IL430"
@@ -37,11 +38,11 @@ def check(resource, ctx) -> Iterator:
     bad = [i for i, port in enumerate(ports) if _needs_address(port)]
     if not bad or dns_auto_allocation(ctx.index):
         return
-    numbers = ", ".join(str(ports[i].get("number")) for i in bad)
+    numbers = first_few([str(ports[i].get("number")) for i in bad])
     yield ctx.finding(
         resource, ("spec", "ports", bad[0]),
         f"this ServiceEntry has no addresses but serves TCP (or unset) protocol on port(s) {numbers}: "
         f"without a virtual IP the sidecar listens on 0.0.0.0 for that port and cannot tell this "
         f"service's connections from any other's. Add spec.addresses, declare the real protocol (HTTP, "
         f"TLS, ...) if it has one, or enable DNS capture with address auto-allocation",
-        related=[ctx.related(resource, ("spec", "ports", i), "also this port") for i in bad[1:]])
+        related=capped(ctx.related(resource, ("spec", "ports", i), "also this port") for i in bad[1:]))

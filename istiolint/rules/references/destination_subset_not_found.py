@@ -4,6 +4,7 @@ defines for that host."""
 from __future__ import annotations
 
 from ...hosts import visible_to
+from ..bounds import first_few
 from ...references import (
     ROOT_NAMESPACE,
     checkable_host,
@@ -15,6 +16,7 @@ from ...references import (
 
 CODE = "IL402"
 KINDS = ("VirtualService",)
+MAX_LISTED = 20  # subsets listed in a message before "and N more"
 
 
 def _applies(rule, consumers: set[str], service_namespaces: set[str]) -> bool:
@@ -24,6 +26,25 @@ def _applies(rule, consumers: set[str], service_namespaces: set[str]) -> bool:
     if ns not in consumers | service_namespaces | {ROOT_NAMESPACE}:
         return False
     return any(visible_to(rule.export_to, ns, c) for c in consumers)
+
+
+def _rules(ctx, reg, host: str, consumers: set[str], service_namespaces: set[str]) -> tuple:
+    """The DestinationRules saying something about the subsets of ``host``, those that apply for these
+    clients, the subsets those define, the first rule defining each subset, and the subsets to list
+    (kept per run: every route to the host asks the same)."""
+    cache = ctx.index.memo("references.subset-rules", lambda ix: {})
+    key = (host, frozenset(consumers), frozenset(service_namespaces))
+    found = cache.get(key)
+    if found is None:
+        rules = reg.subset_rules_for(host)
+        applicable = [r for r in rules if _applies(r, consumers, service_namespaces)]
+        first_defining: dict = {}  # subset -> the first DestinationRule (of all) defining it
+        for r in rules:
+            for s in r.subsets:
+                first_defining.setdefault(s, r)
+        defined = sorted({s for r in applicable or rules for s in r.subsets})
+        found = cache[key] = (rules, applicable, {s for r in applicable for s in r.subsets}, first_defining, defined)
+    return found
 
 
 def check(resource, ctx):
@@ -39,14 +60,13 @@ def check(resource, ctx):
         service_namespaces = {t.resource.namespace for t in res.targets}
         if res.service is not None:
             service_namespaces.add(res.service[1])
-        rules = reg.subset_rules_for(res.host)
-        applicable = [r for r in rules if _applies(r, consumers, service_namespaces)]
-        if any(subset in r.subsets for r in applicable):
+        rules, applicable, defined_here, first_defining, defined = _rules(ctx, reg, res.host, consumers,
+                                                                          service_namespaces)
+        if subset in defined_here:
             continue
         path = ref.path + ("subset",)
-        elsewhere = [r for r in rules if subset in r.subsets]
-        if elsewhere:
-            rule = elsewhere[0]
+        rule = first_defining.get(subset)
+        if rule is not None:
             other = rule.resource
             clients = ", ".join(sorted(consumers))
             if other.namespace in consumers | service_namespaces | {ROOT_NAMESPACE}:
@@ -61,9 +81,8 @@ def check(resource, ctx):
                 related=[ctx.related(other, ("metadata", "name"), "the subset is defined here")])
             continue
         if rules:
-            defined = sorted({s for r in applicable or rules for s in r.subsets})
             first = (applicable or rules)[0].resource
-            listed = ", ".join(defined) if defined else "none"
+            listed = first_few(defined, MAX_LISTED) if defined else "none"
             yield ctx.finding(resource, path, (
                 f'no DestinationRule for {res.host} defines subset "{subset}" (subsets defined: {listed}); '
                 "requests routed to it fail (503): add the subset or fix the name"),

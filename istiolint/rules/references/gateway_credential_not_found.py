@@ -12,6 +12,7 @@ from ...references import (
     select,
     str_map,
 )
+from ..bounds import first_few
 
 CODE = "IL409"
 KINDS = ("Gateway",)
@@ -61,5 +62,5 @@ def check(resource, ctx):
         if close and not hint:
             hint = f" (did you mean {close[0]}?)"
         yield ctx.finding(resource, path, (
-            f'no Secret "{name}" in namespace {", ".join(namespaces)}, {where}{hint}; the server has no '
+            f'no Secret "{name}" in namespace {first_few(namespaces, 20)}, {where}{hint}; the server has no '
             "certificate and its TLS handshakes fail: create the Secret there or fix the name"))

@@ -3,6 +3,7 @@ because every one of its match entries is covered by an earlier entry (see ``ord
 
 from __future__ import annotations
 
+from ..bounds import MAX_RELATED
 from .ordered import HTTP, TCP, analysis, listing, why
 
 CODE = "IL301"
@@ -49,4 +50,4 @@ def check(resource, ctx):
                     resource, cover.path,
                     f"{cover.label(result.rule(cover.rule).raw)} takes these "
                     f"{'requests' if kind == HTTP else 'connections'} first"))
-            yield ctx.finding(resource, ("spec", kind, rule.index), message, related=related)
+            yield ctx.finding(resource, ("spec", kind, rule.index), message, related=related[:MAX_RELATED])
