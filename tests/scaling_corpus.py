@@ -266,6 +266,30 @@ def misspelt_destinations(n: int) -> list[dict]:
     return docs
 
 
+def same_host_destinationrules(n: int) -> list[dict]:
+    """``n`` DestinationRules for one host (each its own subset, exported to its own namespace only) and
+    ``n`` VirtualServices routing to subsets of it, a fifth of them to one no rule defines (IL402), plus
+    ``n`` Gateways and ``n`` Services all selecting the default ingress gateway (IL206 for each Gateway)."""
+    docs = [_service("reviews", {"app": "reviews"}, [{"name": "http", "port": 9080}]),
+            _deployment("reviews", {"app": "reviews", "version": "v0"})]
+    for i in range(n):
+        ns = f"team-{i % 50:02d}"
+        docs.append({"apiVersion": NETWORKING, "kind": "DestinationRule", "metadata": _meta(f"dr-{i:05d}", ns),
+                     "spec": {"host": "reviews.default.svc.cluster.local", "exportTo": ["."],
+                              "subsets": [{"name": f"s{i}", "labels": {"version": f"v{i}"}}]}})
+        subset = f"s{i}" if i % 5 else "missing"
+        docs.append(_vs(f"vs-{i:05d}", [f"r{i}.example.com"],
+                        [{"route": [{"destination": {"host": "reviews.default.svc.cluster.local", "subset": subset}}]}],
+                        namespace=ns))
+        docs.append({"apiVersion": NETWORKING, "kind": "Gateway", "metadata": _meta(f"gw-{i:05d}", "istio-system"),
+                     "spec": {"selector": {"istio": "ingressgateway"}, "servers": [
+                         {"port": {"number": 9000 + i % 100, "name": "http", "protocol": "HTTP"},
+                          "hosts": [f"g{i}.example.com"]}]}})
+        docs.append(_service(f"ingress-{i:05d}", {"istio": "ingressgateway"}, [{"name": "http2", "port": 80}],
+                             "istio-system"))
+    return docs
+
+
 GENERATORS: dict[str, Callable[[int], list[dict]]] = {
     "same-host-virtualservices": same_host_virtualservices,
     "wildcard-overlap-virtualservices": wildcard_overlap_virtualservices,
@@ -281,6 +305,7 @@ GENERATORS: dict[str, Callable[[int], list[dict]]] = {
     "one-gateway-many-hosts": one_gateway_many_hosts,
     "long-route-list": long_route_list,
     "misspelt-destinations": misspelt_destinations,
+    "same-host-destinationrules": same_host_destinationrules,
 }
 
 

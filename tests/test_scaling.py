@@ -191,6 +191,18 @@ def test_a_long_route_list_and_many_servers(tmp_path):
     assert len(found["IL205"]) == n // 10  # each repeated host
 
 
+def test_many_destinationrules_for_one_host_and_gateways_on_one_selector(tmp_path):
+    report, text = run(tmp_path, corpus.same_host_destinationrules(N), ["IL402", "IL206", "IL406"])
+    assert_bounded(report, text)
+    found = by_code(report)
+    assert len(found["IL402"]) == N // 5  # the routes to a subset no rule defines
+    for f in found["IL402"]:  # the subsets of the rules that apply there (those of its own namespace)
+        listed = re.search(r"subsets defined: ([^)]*)\)", f.message).group(1).split(", ")
+        assert 1 <= len(listed) <= 21 and all(re.fullmatch(r"s\d+", s) for s in listed)
+    assert len(found["IL206"]) == N  # every Gateway: its port is not on the gateway's Services
+    assert all("and others" in f.message for f in found["IL206"])
+
+
 # --------------------------------------------------------------------------- the indexes
 
 

@@ -26,6 +26,7 @@ from typing import Any, Iterator
 
 from ...references import IMPLICIT_INGRESS_LABELS, ROOT_NAMESPACE
 from ...workloads import Workload, labels_match, workloads
+from ..bounds import first_few
 from .servers import int_value, is_istio_gateway, selector_of, servers_of
 
 CODE = "IL206"
@@ -47,26 +48,13 @@ def check(resource, ctx) -> Iterator:
     if not selector:
         return
     index = ctx.index.memo(MEMO_KEY, _Index)
-    selected = index.workloads_selected(selector)
-    services = index.services_for(selector, selected)
-    # The input is the whole cluster and Istio's default ingress gateway (assumed installed) is selected,
-    # but the input does not hold its Service: take the default profile's.
-    assume_default = (ctx.settings.strict_references and labels_match(selector, IMPLICIT_INGRESS_LABELS)
-                      and not index.has_default_ingress_service)
-    if not services and not assume_default:
-        return  # closed world: the input does not hold the gateway's Service
-    exposed: set[int] = set(DEFAULT_INGRESS_PORTS) if assume_default else set()
-    for service in services:
-        ports = _exposed_ports(service, selected)
-        if ports is None:
-            return  # a named targetPort we cannot resolve: the port set is unknown
-        exposed |= ports
-    named = [f"{s.namespace}/{s.name}" for s in services[:3]]
-    if assume_default:
-        named.append(f"{DEFAULT_INGRESS_SERVICE} as Istio's default profile creates it, assumed because the "
-                     "input holds no Service for the default ingress gateway")
-    names = ", ".join(named) + (" and others" if len(services) > 3 else "")
-    listing = ", ".join(str(p) for p in sorted(exposed)) or "none"
+    key = (frozenset(selector.items()), ctx.settings.strict_references)
+    if key not in index.views:  # Gateways on one selector share one answer
+        index.views[key] = _view(index, selector, ctx.settings.strict_references)
+    view = index.views[key]
+    if view is None:
+        return
+    services, exposed, names, listing = view
     for server in servers_of(resource):
         number = server.number
         if number is None or not 1 <= number <= 65535 or number in exposed:
@@ -77,6 +65,32 @@ def check(resource, ctx) -> Iterator:
             f"target ports: {listing}): no traffic reaches this server. Add the port to the Service, or use "
             "one of its ports",
             related=[ctx.related(s, ("spec", "ports"), "gateway Service") for s in services[:3]])
+
+
+def _view(index: "_Index", selector: dict, strict: bool) -> tuple | None:
+    """(Services, exposed ports, their names and the port listing for messages) of the gateway workload a
+    selector picks; None when nothing can be said (no Service in the input, or a port set unknown)."""
+    selected = index.workloads_selected(selector)
+    services = index.services_for(selector, selected)
+    # The input is the whole cluster and Istio's default ingress gateway (assumed installed) is selected,
+    # but the input does not hold its Service: take the default profile's.
+    assume_default = (strict and labels_match(selector, IMPLICIT_INGRESS_LABELS)
+                      and not index.has_default_ingress_service)
+    if not services and not assume_default:
+        return None  # closed world: the input does not hold the gateway's Service
+    exposed: set[int] = set(DEFAULT_INGRESS_PORTS) if assume_default else set()
+    for service in services:
+        ports = _exposed_ports(service, selected)
+        if ports is None:
+            return None  # a named targetPort we cannot resolve: the port set is unknown
+        exposed |= ports
+    named = [f"{s.namespace}/{s.name}" for s in services[:3]]
+    if assume_default:
+        named.append(f"{DEFAULT_INGRESS_SERVICE} as Istio's default profile creates it, assumed because the "
+                     "input holds no Service for the default ingress gateway")
+    names = ", ".join(named) + (" and others" if len(services) > 3 else "")
+    listing = first_few([str(p) for p in sorted(exposed)], 40) or "none"
+    return services, exposed, names, listing
 
 
 def _exposed_ports(service: Any, selected: list[Workload]) -> set[int] | None:
@@ -126,6 +140,7 @@ class _Index:
     """Workloads by label and Services by selector label, so each Gateway looks at its candidates only."""
 
     def __init__(self, index) -> None:
+        self.views: dict[tuple, tuple | None] = {}  # (selector, strict) -> what check reports from
         self.workloads_by_label: dict[tuple, list[Workload]] = {}
         for w in workloads(index):
             for item in w.labels.items():
