@@ -8,7 +8,8 @@ findings), a package of rules per task. Results are put back in input (catalog) 
 is the same as one process's, whoever finished first. Only ``fork`` is used (Linux): a spawned worker
 would import and rebuild everything, which costs more than it saves at the sizes where this matters.
 
-``ISTIOLINT_JOBS`` caps the number of processes (``1``: never start any).
+``ISTIOLINT_JOBS`` sets the number of processes (``1``: never start any); by default, the cores that
+other work leaves idle at the time (of those this process may use).
 
 A parsed document's position table is keyed by ``id()`` of its containers, and ids do not survive
 pickling: a document travels as its data plus the positions packed in a blob aligned with a
@@ -47,15 +48,30 @@ def available_cores() -> int:
         return os.cpu_count() or 1
 
 
+def idle_cores(cores: int, loadavg: str | None = None) -> int:
+    """Of ``cores``, those not busy right now: Linux's count of runnable tasks (the fourth field of
+    /proc/loadavg, which counts this process too) says how many others want a CPU. On a machine
+    busy with other work, extra processes only add their overhead (as ``make -l`` knows)."""
+    try:
+        if loadavg is None:
+            with open("/proc/loadavg", encoding="ascii") as handle:
+                loadavg = handle.read()
+        runnable = int(loadavg.split()[3].split("/")[0])
+    except (OSError, ValueError, IndexError):
+        return cores
+    return max(1, min(cores, cores - (runnable - 1)))
+
+
 def max_jobs(jobs: int | None = None) -> int:
-    """Processes a run may use: ``jobs`` if given, else ``ISTIOLINT_JOBS``, else the cores."""
+    """Processes a run may use: ``jobs`` if given, else ``ISTIOLINT_JOBS``, else the cores that other
+    work leaves idle."""
     if jobs is None:
         try:
             jobs = int(os.environ.get("ISTIOLINT_JOBS", "0"))
         except ValueError:
             jobs = 0
         if jobs <= 0:
-            jobs = available_cores()
+            jobs = idle_cores(available_cores())
     if sys.platform != "linux":
         return 1  # fork is Linux-only here (unsafe on macOS, absent on Windows)
     return max(1, jobs)

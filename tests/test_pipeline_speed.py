@@ -107,6 +107,14 @@ def test_chunks_keep_order_and_cover_every_file(corpus):
     assert [p for chunk in chunks for p in chunk] == paths and all(chunks)
 
 
+def test_busy_cores_are_left_alone():
+    assert parallel.idle_cores(2, "0.50 0.40 0.30 1/210 4242\n") == 2  # only this process runs
+    assert parallel.idle_cores(2, "1.90 1.80 1.70 2/210 4242\n") == 1  # another process wants a CPU
+    assert parallel.idle_cores(8, "3.00 2.00 1.00 4/400 1\n") == 5
+    assert parallel.idle_cores(2, "9 9 9 12/300 1\n") == 1
+    assert parallel.idle_cores(4, "garbage") == 4
+
+
 def test_small_inputs_stay_in_one_process():
     assert parallel.parse_workers([1000] * 10, jobs=2) == 1
     assert parallel.parse_workers([10 * 2**20], jobs=2) == 1  # one file cannot be split
