@@ -243,24 +243,36 @@ def _containers(root: Any) -> list:
 
 
 def _encode_positions(data: Any, table: dict) -> tuple[bytes, bytes, list]:
+    """(tags, blob, extra) of a document's position table, in the order of `_containers` (the same walk,
+    done here in the same loop that reads the table: this runs for every document of a large run)."""
     tags = bytearray()
     values: list[int] = []
     extra: list = []
-    for container in _containers(data):
-        entries = table.get(id(container))
-        if entries is None:
-            tags.append(0)
+    if data.__class__ not in _CONTAINER_TYPES:
+        return b"", b"", extra
+    seen: set[int] = set()
+    stack = [data]
+    pop, push, add, get, tag, keep = stack.pop, stack.extend, seen.add, table.get, tags.append, values.extend
+    while stack:
+        node = pop()
+        if id(node) in seen:
             continue
-        if container.__class__ is dict:
-            aligned = list(map(entries.get, container)) if len(entries) == len(container) else [None]
+        add(id(node))
+        entries = get(id(node))
+        if node.__class__ is dict:
+            push([child for child in node.values() if child.__class__ in _CONTAINER_TYPES])
+            aligned = list(map(entries.get, node)) if entries is not None and len(entries) == len(node) else None
         else:
-            aligned = entries if len(entries) == len(container) else [None]
-        if None in aligned:
-            tags.append(2)
+            push([child for child in node if child.__class__ in _CONTAINER_TYPES])
+            aligned = entries if entries is not None and len(entries) == len(node) else None
+        if entries is None:
+            tag(0)
+        elif aligned is None or None in aligned:
+            tag(2)
             extra.append(entries)
         else:
-            tags.append(1)
-            values.extend(aligned)
+            tag(1)
+            keep(aligned)
     blob = b"".join(map(int.to_bytes, values, repeat(16), repeat("little")))
     return bytes(tags), blob, extra
 
