@@ -34,10 +34,11 @@ PARALLEL_MIN_FILES = 32  # ... or this many files holding at least PARALLEL_MIN_
 PARALLEL_MIN_FILES_BYTES = 512 * 1024
 # Run rules in workers from this many resources on (the rules of 2,000 take about a second).
 PARALLEL_MIN_RESOURCES = 2_000
-# From this much input on, the position tables of files parsed here are packed as the workers' are
-# (they are most of the memory a parsed file takes): large runs stay within memory, at ~15 % more
-# parsing time.
-COMPACT_MIN_BYTES = 64 * 1024 * 1024
+# Position tables are most of the memory a parsed file takes (~6 bytes per byte of YAML). Once a
+# process has parsed this much, it packs the tables of the files it parses next as the workers pack
+# theirs to send them (~15 % more parsing time for those files): a large run stays within memory,
+# whatever its size, and a run below this size pays nothing.
+UNPACKED_BYTES = 32 * 1024 * 1024
 CHUNKS_PER_WORKER = 16  # small chunks, taken in turn: the processes finish close together
 
 
@@ -151,12 +152,13 @@ def load_sources(paths: list[str], load_one: Callable[[str], SourceFile], jobs: 
     loaded = loaded or (lambda i: None)
     load_stdin = load_stdin or load_one
     sizes = [_size(p) for p in paths]
-    compact = sum(sizes) >= COMPACT_MIN_BYTES
+    parsed = [0]  # bytes parsed by this process (a forked worker counts its own)
 
     def load(path: str) -> SourceFile:
         source = load_stdin(path) if path == "-" else load_one(path)
-        if compact:
+        if parsed[0] >= UNPACKED_BYTES:
             pack_positions(source)
+        parsed[0] += len(source.text)
         return source
 
     if workers is None:

@@ -350,3 +350,11 @@ def test_a_worker_that_dies_leaves_the_work_to_this_process(corpus, monkeypatch)
             return entry
 
     assert parallel.map_rules(Job(), [["a"], ["b"], ["c"], ["d"]], 2) in (None, [["a"], ["b"], ["c"], ["d"]])
+
+
+def test_packed_tables_give_the_same_report(corpus, monkeypatch):
+    """A large run packs the position tables of what it parses (here: everything, from the first byte)."""
+    paths = [corpus, FIXTURES]
+    plain = _findings(paths, jobs=1)
+    monkeypatch.setattr(parallel, "UNPACKED_BYTES", 0)
+    assert _findings(paths, jobs=1) == plain
