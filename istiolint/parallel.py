@@ -38,7 +38,7 @@ PARALLEL_MIN_RESOURCES = 2_000
 # process has parsed this much, it packs the tables of the files it parses next as the workers pack
 # theirs to send them (~15 % more parsing time for those files): a large run stays within memory,
 # whatever its size, and a run below this size pays nothing.
-UNPACKED_BYTES = 32 * 1024 * 1024
+UNPACKED_BYTES = 24 * 1024 * 1024
 CHUNKS_PER_WORKER = 16  # small chunks, taken in turn: the processes finish close together
 
 
