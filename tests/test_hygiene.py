@@ -138,13 +138,16 @@ data:
 ])
 def test_serviceentry_addresses_and_mesh_config(metadata, expected, tmp_path):
     text = SE if metadata is None else doc(SE, MESH % metadata)
-    assert len(findings(text, tmp_path, "IL430")) == expected
+    # The finding names the TCP port that needs an address; with DNS auto-allocation there is none.
+    assert findings(text, tmp_path, "IL430") == [("db", "spec.ports[0]")] * expected
 
 
 def test_broken_mesh_config_is_ignored(tmp_path):
     text = doc(SE, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: istio, namespace: istio-system}\n"
                    "data:\n  mesh: '[unclosed'\n")
-    assert len(findings(text, tmp_path, "IL430")) == 1
+    assert findings(text, tmp_path, "IL430") == [("db", "spec.ports[0]")]
+    report, _ = lint_text(SE, tmp_path, select=["IL430"])
+    assert [(f.line, f.column) for f in report.findings] == [(10, 5)]  # the port item itself
 
 
 # --------------------------------------------------------------------------- EnvoyFilter
