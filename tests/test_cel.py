@@ -16,22 +16,19 @@ from typing import Any
 import pytest
 
 from istiolint import cel as celmod
+from istiolint import cel_validator
 from istiolint.cel import (
-    CelValidator,
     KubernetesCel,
-    escape_property,
     identifiers,
     is_url,
     parse_cidr,
-    parse_field_path,
     parse_go_duration,
     parse_ip,
     parse_quantity,
     parse_url,
     request_uri,
-    to_cel,
-    transition_rule,
 )
+from istiolint.cel_validator import CelValidator, escape_property, parse_field_path, to_cel, transition_rule
 from istiolint.schema import SchemaStore
 
 from .conftest import ROOT, lint_paths, lint_text
@@ -395,7 +392,7 @@ def test_to_cel_prunes_and_types_like_the_api_server() -> None:
     assert isinstance(to_cel(value, schema)["weight"], float)
     for broken in ({"weight": 1}, {"port": "80"}, {"port": True}, {"port": 80, "mode": "B"}, {"port": 1 << 64},
                    {"port": 80, "labels": {"a": 1}}, {"port": 80, "body": "no base64!"}):
-        with pytest.raises(celmod._Blocked):
+        with pytest.raises(cel_validator._Blocked):
             to_cel(broken, schema)
     assert to_cel({"port": 80, "weight": None}, schema) == {"port": 80}  # a null of a non-nullable field is pruned
 

@@ -1,6 +1,6 @@
 """IL103 cel-validation: a CEL validation rule of the resource's CRD fails, so the API server rejects it."""
 
-from ...cel import CelValidator
+from ...cel_validator import CelValidator
 from ...schema import SchemaStore
 
 CODE = "IL103"
