@@ -171,8 +171,7 @@ def _estimated_cost(entry: RuleEntry, index: Index) -> float:
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 # One line ``KINDS = ("Gateway", ...)`` of string literals (what nearly every rule module starts with).
-_KINDS_LINE = re.compile(r"""^KINDS = (\((?:\s*["'][A-Za-z*]+["']\s*,?)*\s*\))[ \t]*(?:#.*)?$""", re.MULTILINE)
-_KINDS_WORD = re.compile(r"\bKINDS\b")
+_KINDS_LINE = re.compile(r"""KINDS = (\((?:\s*["'][A-Za-z*]+["']\s*,?)*\s*\))[ \t]*(?:#.*)?\Z""")
 
 
 @functools.lru_cache(maxsize=None)
@@ -188,12 +187,30 @@ def declared_kinds(module: str) -> tuple[str, ...] | None:
         source = _PACKAGE_DIR.joinpath(*rest.split(".")).with_suffix(".py").read_text(encoding="utf-8")
     except (OSError, ValueError):
         return None
-    if "check_file" in source or "import *" in source or len(_KINDS_WORD.findall(source)) != 1:
+    # Plain substring tests first: the regular expressions then only ever see one line (a small run
+    # reads every rule's source, and scanning whole files with them cost more than the rules).
+    if "check_file" in source or "import *" in source or _word_count(source, "KINDS") != 1:
         return None
-    match = _KINDS_LINE.search(source)
+    start = source.find("\nKINDS = ") + 1
+    if start == 0:
+        return None
+    end = source.find("\n", start)
+    match = _KINDS_LINE.match(source[start:] if end < 0 else source[start:end])
     if match is None:
         return None
     return tuple(re.findall(r"""["']([A-Za-z*]+)["']""", match.group(1)))
+
+
+def _word_count(text: str, word: str) -> int:
+    """Occurrences of ``word`` not inside a longer identifier (``KINDS``, not ``MATCH_KINDS``)."""
+    count, i = 0, text.find(word)
+    while i >= 0:
+        end = i + len(word)
+        if (i == 0 or not (text[i - 1].isalnum() or text[i - 1] == "_")) and (
+                end == len(text) or not (text[end].isalnum() or text[end] == "_")):
+            count += 1
+        i = text.find(word, end)
+    return count
 
 
 @dataclass
