@@ -133,6 +133,15 @@ def find_config(start: str | os.PathLike | None = None) -> Path | None:
 
 def _pyproject_table(path: Path) -> dict | None:
     try:
+        with open(path, "rb") as handle:
+            raw = handle.read()
+    except OSError as err:
+        raise ConfigError(f"{path}: cannot read: {err}") from None
+    # Every spelling of the table ([tool.istiolint], dotted keys, an inline table under [tool]) names
+    # it: without the word there is nothing to find, and the TOML parser's import is not paid.
+    if b"istiolint" not in raw:
+        return None
+    try:
         import tomllib
     except ModuleNotFoundError:  # Python 3.10: tomli is the same parser, when installed
         try:
@@ -140,9 +149,8 @@ def _pyproject_table(path: Path) -> dict | None:
         except ModuleNotFoundError:
             return None
     try:
-        with open(path, "rb") as handle:
-            data = tomllib.load(handle)
-    except (OSError, ValueError) as err:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as err:
         raise ConfigError(f"{path}: cannot read: {err}") from None
     table = data.get("tool", {}).get("istiolint") if isinstance(data.get("tool"), dict) else None
     return table if isinstance(table, dict) else None

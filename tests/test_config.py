@@ -121,6 +121,13 @@ def test_the_nearest_file_wins_walking_up(repo, monkeypatch):
     assert find_config(repo / "k8s") == repo / ".istiolint.yaml"
     (deeper / "pyproject.toml").write_text('[tool.black]\nline-length = 100\n', encoding="utf-8")
     assert find_config(deeper) == repo / ".istiolint.yaml"  # a pyproject without our table is skipped
+    (deeper / "pyproject.toml").write_text('[tool.black\nline-length = 100\n', encoding="utf-8")
+    assert find_config(deeper) == repo / ".istiolint.yaml"  # not ours to judge: never parsed
+    (deeper / "pyproject.toml").write_text('[tool.istiolint\nselect = ["IL002"]\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match="pyproject.toml: cannot read"):
+        find_config(deeper)  # it names our table: a broken one is reported, not passed over
+    (deeper / "pyproject.toml").write_text('[tool]\nistiolint = { select = ["IL002"] }\n', encoding="utf-8")
+    assert find_config(deeper) == deeper / "pyproject.toml"
     (deeper / "pyproject.toml").write_text('[tool.istiolint]\nselect = ["IL002"]\n', encoding="utf-8")
     monkeypatch.chdir(deeper)
     report, _, _ = analyze(Options(paths=["old.yaml"], find_config=True))
