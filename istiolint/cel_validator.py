@@ -67,6 +67,10 @@ class _Plan:
     properties: dict[str, "_Plan"] = field(default_factory=dict)
     items: "_Plan | None" = None
     additional: "_Plan | None" = None
+    known: dict = field(default_factory=dict)  # the schema's own properties (not under ``additional``)
+    # What the rules decide on a scalar value, by (type, value): a scalar's rules read nothing but the
+    # value, and documents repeat the same few (durations such as "5s" on every route).
+    decided: dict = field(default_factory=dict)
 
 
 class _Blocked(Exception):
@@ -249,6 +253,7 @@ def transition_rule(source: str) -> bool:
 
 
 _NOT_LOADED = object()
+_MAX_DECIDED = 4096  # scalar values remembered per schema node (a run repeats a few; a bound for odd inputs)
 
 
 class CelValidator:
@@ -327,6 +332,7 @@ class CelValidator:
                 plan.properties[name] = child
         plan.items = self._plan(schema.get("items"))
         plan.additional = self._plan(schema.get("additionalProperties"))
+        plan.known = schema.get("properties") or {}
         if plan.entries or plan.properties or plan.items or plan.additional:
             return plan
         return None
@@ -374,9 +380,23 @@ class CelValidator:
         if value is None:
             return  # the API server validates only values that are there
         if plan.entries:
-            if plan.rules is None:  # the first document to reach this node: compile its rules
-                plan.rules = [rule for rule in map(self._rule, plan.entries) if rule is not None]
-            if plan.rules:
+            rules = plan.rules
+            if rules is None:  # the first document to reach this node: compile its rules
+                rules = plan.rules = [rule for rule in map(self._rule, plan.entries) if rule is not None]
+            if rules:
+                kind = type(value)
+                if kind is str or kind is int or kind is bool:
+                    # A scalar has no children, and a rule's fieldPath cannot go below it: the problems
+                    # sit at the value itself, and depend on nothing but the value.
+                    key = (kind, value)
+                    decided = plan.decided.get(key)
+                    if decided is None:
+                        decided = self._decide(value, plan, rules)
+                        if len(plan.decided) < _MAX_DECIDED:
+                            plan.decided[key] = decided
+                    for message, source in decided:
+                        out.append(CelProblem(path, message, source))
+                    return
                 try:
                     converted = to_cel(value, plan.schema)
                 except _Blocked:
@@ -385,40 +405,62 @@ class CelValidator:
                     activation = self._cel.activation(converted)
                 except Exception:  # noqa: BLE001 - a value the runtime cannot hold: nothing to decide here
                     return
-                for rule in plan.rules:
-                    problem = self._check(rule, activation, path, document)
-                    if problem is not None:
-                        out.append(problem)
+                for rule in rules:
+                    message = self._failure(rule, activation)
+                    if message is not None:
+                        where = path + rule.field_path
+                        if rule.field_path and not _resolve(document, where):
+                            where = path
+                        out.append(CelProblem(where, message, rule.source))
         if isinstance(value, dict):
-            if plan.properties:
+            properties = plan.properties
+            if properties:
                 for raw_key, item in value.items():
-                    child = plan.properties.get(_key_text(raw_key))
-                    if child is not None:
+                    child = properties.get(raw_key if type(raw_key) is str else _key_text(raw_key))
+                    if child is not None and item is not None:
                         self._walk(item, child, path + (raw_key,), document, out)
-            if plan.additional is not None:
-                known = plan.schema.get("properties") or {}
+            additional = plan.additional
+            if additional is not None:
+                known = plan.known
                 for raw_key, item in value.items():
-                    if _key_text(raw_key) not in known:
-                        self._walk(item, plan.additional, path + (raw_key,), document, out)
-        elif isinstance(value, list) and plan.items is not None:
-            for index, item in enumerate(value):
-                self._walk(item, plan.items, path + (index,), document, out)
+                    if (raw_key if type(raw_key) is str else _key_text(raw_key)) not in known and item is not None:
+                        self._walk(item, additional, path + (raw_key,), document, out)
+        elif isinstance(value, list):
+            items = plan.items
+            if items is not None:
+                for index, item in enumerate(value):
+                    if item is not None:
+                        self._walk(item, items, path + (index,), document, out)
 
-    def _check(self, rule: _Rule, activation: Any, path: tuple, document: Any) -> CelProblem | None:
+    def _decide(self, value: Any, plan: _Plan, rules: list[_Rule]) -> tuple[tuple[str, str], ...]:
+        """(message, rule) of each rule failing on a scalar value."""
+        try:
+            converted = to_cel(value, plan.schema)
+        except _Blocked:
+            return ()
+        try:
+            activation = self._cel.activation(converted)
+        except Exception:  # noqa: BLE001 - a value the runtime cannot hold: nothing to decide here
+            return ()
+        found = []
+        for rule in rules:
+            message = self._failure(rule, activation)
+            if message is not None:
+                found.append((message, rule.source))
+        return tuple(found)
+
+    def _failure(self, rule: _Rule, activation: Any) -> str | None:
+        """The message of a rule failing on the activation's value; None when it holds (or cannot be
+        decided here)."""
         outcome = rule.program.evaluate(activation)
         if outcome.environment_error is not None:
             return None
         if outcome.error is None:
             if outcome.value is not False:
                 return None  # true, or not a boolean (a rule Kubernetes would not have accepted)
-            message = self._message(rule, activation)
-        else:
-            # The API server's wording for a rule that could not be evaluated on this value.
-            message = f"{outcome.error} evaluating rule: {(rule.message or rule.source).strip()}"
-        where = path + rule.field_path
-        if rule.field_path and not _resolve(document, where):
-            where = path
-        return CelProblem(where, message, rule.source)
+            return self._message(rule, activation)
+        # The API server's wording for a rule that could not be evaluated on this value.
+        return f"{outcome.error} evaluating rule: {(rule.message or rule.source).strip()}"
 
     def _message(self, rule: _Rule, activation: Any) -> str:
         if rule.message_program is not None:

@@ -468,6 +468,31 @@ def test_a_schema_error_stops_the_rules_of_its_node_and_ancestors() -> None:
     assert validator.validate(schema, {"spec": {"ports": [{"number": "0"}]}}) == []  # wrong type: IL102's
 
 
+def test_a_scalar_decided_once_is_reported_at_each_place_it_appears() -> None:
+    # Scalars are decided once per distinct (type, value) and schema node: the same value elsewhere,
+    # in another document, gets the same problems at its own path; 1 and True stay distinct values.
+    schema = _schema(
+        properties={
+            "timeouts": {"type": "array", "items": {"type": "string", "x-kubernetes-validations": [
+                {"rule": "duration(self) >= duration('1ms')", "message": "at least 1ms", "fieldPath": ".x"}]}},
+            "flags": {"type": "array", "items": {"x-kubernetes-validations": [
+                {"rule": "type(self) == int", "messageExpression": "'not an int: ' + string(self)"}]}},
+        },
+    )
+    validator = CelValidator(CEL)
+    document = {"spec": {"timeouts": ["0s", "1s", "0s", "1d"], "flags": [1, True, 1, True]}}
+    expected = [
+        (("spec", "timeouts", 0), "at least 1ms"),
+        (("spec", "timeouts", 2), "at least 1ms"),
+        (("spec", "timeouts", 3), "type conversion error from 'string' to 'google.protobuf.Duration' "
+                                  "evaluating rule: at least 1ms"),
+        (("spec", "flags", 1), "not an int: true"),
+        (("spec", "flags", 3), "not an int: true"),
+    ]
+    for _ in range(2):
+        assert [(p.path, p.message) for p in validator.validate(schema, document)] == expected
+
+
 def test_without_the_runtime_nothing_is_reported(monkeypatch) -> None:
     def unavailable() -> None:
         raise celmod.CelUnavailable("the CEL runtime is not installed")
