@@ -8,7 +8,7 @@ from __future__ import annotations
 import gc
 import os
 import sys
-from dataclasses import dataclass, field
+from .record import field, record
 from functools import partial
 from pathlib import Path
 from typing import IO, Iterator
@@ -22,7 +22,7 @@ DEFAULT_MAX_FILE_SIZE = 50 * 1024 * 1024
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
 
-@dataclass
+@record
 class Options:
     """What to lint and how. ``None`` means "not given": the configuration file, then the default, decides."""
 
@@ -52,7 +52,7 @@ class Options:
     jobs: int | None = None  # processes to use at most (None: ISTIOLINT_JOBS, else the cores; 1: one)
 
 
-@dataclass
+@record
 class Report:
     """Everything a reporter needs; reporters know nothing of rules beyond the catalog entries."""
 
@@ -79,7 +79,7 @@ class Report:
         }
 
 
-@dataclass
+@record
 class InputFile:
     path: str  # as the user named it (relative paths stay relative)
     raw: bytes | None
@@ -252,7 +252,7 @@ def output_format(options: Options) -> str:
 def resolve_options(options: Options, catalog) -> tuple[Options, "Config"]:
     """Merge the configuration file under the command line: a flag given wins over the file, the file
     over the defaults. Raises ``ConfigError`` for a bad file."""
-    from dataclasses import replace
+    from .record import replace
 
     from .config import Config, find_config, load_config
 

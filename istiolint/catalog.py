@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from .record import field, record
 from functools import cached_property
 from pathlib import Path
 
@@ -16,7 +16,7 @@ NAME_RE = re.compile(r"[a-z][a-z0-9]*(-[a-z0-9]+)*\Z")
 REQUIRED_FIELDS = ("code", "name", "severity", "module", "summary", "rationale", "bad", "good", "fix")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class RuleEntry:
     code: str
     name: str
@@ -64,7 +64,7 @@ class CatalogError(Exception):
     pass
 
 
-@dataclass
+@record
 class Catalog:
     entries: tuple[RuleEntry, ...]
     by_code: dict[str, RuleEntry] = field(init=False)

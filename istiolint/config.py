@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 import os
 import re
-from dataclasses import dataclass, field
+from .record import field, record
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable
@@ -31,7 +31,7 @@ class ConfigError(ValueError):
     """A configuration problem: reported as a usage error (exit 2)."""
 
 
-@dataclass
+@record
 class Config:
     path: str | None = None  # the file it came from (None: no file)
     root: str = "."  # directory the globs are relative to

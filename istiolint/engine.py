@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 import importlib
 import re
-from dataclasses import dataclass, field
+from .record import field, record
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
@@ -26,7 +26,7 @@ from .paths import format_path
 INTERNAL_ERROR = "internal-error"
 
 
-@dataclass
+@record
 class Settings:
     """What rules may read of the run's configuration."""
 
@@ -84,7 +84,7 @@ class RuleContext:
         return Related(resource.file, line, column, message, resource.ref, format_path(path))
 
 
-@dataclass
+@record
 class LoadedRule:
     entry: RuleEntry
     kinds: tuple[str, ...]
@@ -101,7 +101,7 @@ def load_rule(entry: RuleEntry) -> LoadedRule:
                       getattr(module, "check_file", None))
 
 
-@dataclass
+@record
 class EngineResult:
     findings: list[Finding]
     internal_errors: int
@@ -213,7 +213,7 @@ def _word_count(text: str, word: str) -> int:
     return count
 
 
-@dataclass
+@record
 class RuleJob:
     """One run's rules over one index: ``run`` checks one rule (in whichever process)."""
 

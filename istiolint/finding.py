@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from .record import field, record
 from enum import IntEnum
 
 
@@ -23,7 +23,7 @@ class Severity(IntEnum):
             raise ValueError(f"unknown severity {text!r}; use error, warning or info") from None
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ResourceRef:
     api_version: str | None
     kind: str | None
@@ -38,7 +38,7 @@ class ResourceRef:
         return {"apiVersion": self.api_version, "kind": self.kind, "namespace": self.namespace, "name": self.name}
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Related:
     """Another place that explains a finding (e.g. the earlier route that shadows this one)."""
 
@@ -56,7 +56,7 @@ class Related:
         }
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Finding:
     code: str
     name: str

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import ipaddress
 from bisect import bisect_left
-from dataclasses import dataclass
+from .record import record
 from typing import Any
 
 __all__ = [
@@ -294,7 +294,7 @@ def server_host_admits(ns_part: Any, gateway_namespace: Any, vs_namespace: Any) 
     return ns_part == vs_namespace
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class GatewayRef:
     """A VirtualService's reference to a gateway, resolved.
 

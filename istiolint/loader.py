@@ -16,7 +16,7 @@ which costs one small tuple per node and no path tuples.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from .record import field, record
 from typing import Any, Iterable
 
 from ruamel.yaml.error import YAMLError
@@ -62,7 +62,7 @@ _STANDARD_TAGS = frozenset(
 )
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class LoadProblem:
     """Something wrong with the text itself, kept as data (the engine turns it into a finding)."""
 
@@ -74,7 +74,7 @@ class LoadProblem:
     path: tuple = ()  # path of the offending node inside that document, when known
 
 
-@dataclass(eq=False)
+@record(eq=False)
 class Document:
     index: int  # 0-based position in the stream
     data: Any
@@ -124,7 +124,7 @@ def _unpack(packed: int) -> tuple[int, int, int, int]:
     return packed >> 3 * _BITS, (packed >> 2 * _BITS) & _MASK, (packed >> _BITS) & _MASK, packed & _MASK
 
 
-@dataclass(eq=False)
+@record(eq=False)
 class SourceFile:
     path: str  # as given on the command line ("-" for standard input)
     text: str

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from .record import field, record
 from functools import cached_property
 from typing import Any, Callable, Iterable, Iterator
 
@@ -21,7 +21,7 @@ CLUSTER_SCOPED_KINDS = frozenset((
 ))
 
 
-@dataclass(eq=False)
+@record(eq=False)
 class Resource:
     """One Kubernetes object: a document, or one item of a ``kind: List``.
 
@@ -119,7 +119,7 @@ class Resource:
         return f"<Resource {self.ref} {self.file}>"
 
 
-@dataclass(eq=False)
+@record(eq=False)
 class Index:
     """All resources of a run. Derived indexes are built once, on first use, through ``memo``."""
 

@@ -19,7 +19,7 @@ import binascii
 import difflib
 import json
 import re
-from dataclasses import dataclass
+from .record import record
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -27,7 +27,7 @@ from ._data import find_data_dir
 from .paths import format_path
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class SchemaProblem:
     path: tuple  # from the document root, e.g. ("spec", "http", 0, "route", 0, "destinaton")
     anchor: str  # "key": the mapping key at `path` itself is wrong (unknown field); "value": the value is
@@ -42,7 +42,7 @@ UNKNOWN_VERSION = "unknown-version"  # a kind Istio serves, but not in this vers
 NOT_APPLICABLE = "not-applicable"  # not an Istio resource: Kubernetes core, Gateway API, other CRDs
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class LookupResult:
     status: str
     schema: dict | None = None

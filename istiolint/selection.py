@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from .record import field, record
 
 from .catalog import Catalog, RuleEntry
 from .finding import Severity
@@ -12,7 +12,7 @@ class SelectionError(ValueError):
     pass
 
 
-@dataclass
+@record
 class Selection:
     selected: list[RuleEntry]
     severities: dict[str, Severity] = field(default_factory=dict)  # rule code → configured severity

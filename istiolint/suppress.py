@@ -18,7 +18,7 @@ silences nothing (or names no rule at all) can be reported as ``unused-suppressi
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from .record import field, record
 from fnmatch import fnmatchcase
 from typing import Iterable
 
@@ -55,7 +55,7 @@ def resolve_rules(catalog, selector: str) -> frozenset[str] | None:
     return frozenset(e.code for e in found) if found else None
 
 
-@dataclass
+@record
 class Directive:
     """One rule selector of one suppression, tracked so unused ones can be reported."""
 
@@ -153,7 +153,7 @@ def annotation_directives(resource, catalog) -> list[Directive]:
 
 # --- --suppress ------------------------------------------------------------------------------------
 
-@dataclass
+@record
 class CliSuppression:
     directive: Directive
     kind: str | None  # glob; None: any resource, and findings without one
@@ -207,7 +207,7 @@ def parse_cli_suppressions(items: Iterable[str], catalog) -> list[CliSuppression
 
 # --- applying --------------------------------------------------------------------------------------
 
-@dataclass
+@record
 class SuppressResult:
     kept: list[Finding]
     suppressed: list[Finding]

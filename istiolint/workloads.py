@@ -7,7 +7,7 @@ ReplicationController) as a pod, so selectors can be checked without a cluster.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from .record import record
 from typing import Any, Callable
 
 from .model import Index, Resource
@@ -25,7 +25,7 @@ POD_TEMPLATE_PATHS: dict[str, tuple] = {
 WORKLOAD_KINDS = ("Pod", *POD_TEMPLATE_PATHS)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Workload:
     """A pod, or the pods a controller will create: where it lives, its labels and its pod spec."""
 

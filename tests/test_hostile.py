@@ -15,7 +15,7 @@ import socket
 import stat
 import subprocess
 import sys
-from dataclasses import replace
+from istiolint.record import replace
 from pathlib import Path
 
 import pytest

@@ -3,8 +3,6 @@ unused-suppression reporting. Every scenario states its exact finding set."""
 
 from __future__ import annotations
 
-import dataclasses
-
 import pytest
 from click.testing import CliRunner
 
@@ -12,6 +10,7 @@ from istiolint.app import Options, analyze
 from istiolint.catalog import Catalog, load_catalog
 from istiolint.cli import main
 from istiolint.finding import Finding, ResourceRef, Severity
+from istiolint.record import replace
 from istiolint.suppress import apply, comment_directives, parse_cli_suppressions, SuppressionError
 
 CATALOG = load_catalog()
@@ -168,7 +167,7 @@ def test_suppress_with_unknown_rule_is_a_usage_error(tmp_path):
 # --- istioctl codes --------------------------------------------------------------------------------
 
 def catalog_with_istio_codes() -> Catalog:
-    entries = [dataclasses.replace(e, istio_codes=("IST0101",)) if e.code == "IL102" else e for e in CATALOG.entries]
+    entries = [replace(e, istio_codes=("IST0101",)) if e.code == "IL102" else e for e in CATALOG.entries]
     return Catalog(tuple(entries))
 
 

@@ -28,7 +28,7 @@ Everything here reads resources defensively and never raises.
 from __future__ import annotations
 
 import heapq
-from dataclasses import dataclass
+from ...record import record
 from typing import Any, Callable, Iterable
 
 from ...workloads import Workload
@@ -79,7 +79,7 @@ def names(resources: Iterable[Any], more: int = 0) -> str:
 ALL = None  # visible in every namespace
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Claim:
     """One resource's part in a group: where (``path``), where it is visible (``scope``), and what the
     rule needs to phrase it (``detail``: its host, protocol, ...)."""
@@ -249,7 +249,7 @@ class SelectorIndex:
         return sum(len(v) for v in self._by_selector.values())
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Overlap:
     """Why two selector-holders apply to the same workloads."""
 

@@ -22,7 +22,7 @@ that host: the gateway answers 404. Istio reports this as IST0138 (GatewayDuplic
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from ...record import field, record
 from typing import Any, Iterator
 
 from ...workloads import workloads
@@ -95,7 +95,7 @@ def certificates(tls: dict) -> list[tuple[tuple, tuple, str]]:
     return out
 
 
-@dataclass
+@record
 class SharedCertificates:
     """Gateway servers grouped by (certificate, port), and Gateways grouped by selector (a class): two
     servers of one group conflict when their Gateways differ and apply to one gateway workload, which is

@@ -20,7 +20,7 @@ two selector-less ones of one namespace.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from ...record import field, record
 from typing import Any, Callable
 
 from ...workloads import workloads
@@ -29,7 +29,7 @@ from .common import MAX_NAMED, Claim, Overlap, Pool, SelectorIndex, by_namespace
 NAMESPACE_WIDE = "namespace-wide"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class PolicyKind:
     kind: str
     selector_path: tuple  # where the label map lives
@@ -67,7 +67,7 @@ def _workloads_by_namespace(index) -> dict[str, list]:
                       lambda ix: by_namespace(workloads(ix)))
 
 
-@dataclass
+@record
 class Overlaps:
     """Policies of one kind whose selectors apply to one workload, kept as groups, never as pairs.
 

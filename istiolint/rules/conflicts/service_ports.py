@@ -19,7 +19,7 @@ the workload and the other Services (the Service is what a change usually touche
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from ...record import field, record
 from typing import Any, Callable
 
 from ...workloads import Workload, services_selecting, workloads
@@ -29,7 +29,7 @@ from .common import identity, in_mesh, label, namespace_objects
 MEMO_KEY = "conflicts.service-ports"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ServicePort:
     service: Any
     index: int  # position in spec.ports
@@ -45,7 +45,7 @@ class ServicePort:
         return f"{label(self.service)} port {self.number}"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Fronted:
     """A workload in the mesh and the TCP ports of the Services that select it."""
 
@@ -125,7 +125,7 @@ def fronted(index) -> dict[int, Fronted]:
     return index.memo(MEMO_KEY, build)
 
 
-@dataclass(eq=False)
+@record(eq=False)
 class PortConflict:
     """Services in front of one workload that disagree about one port (a number, or a container port)."""
 

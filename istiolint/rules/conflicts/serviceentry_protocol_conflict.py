@@ -18,7 +18,7 @@ port, listing each host and port with the other ServiceEntries' protocols.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from ...record import field, record
 from typing import Iterator
 
 from .common import (
@@ -88,7 +88,7 @@ def _protocol(port: dict) -> str:
     return value.upper() if isinstance(value, str) and value else UNSET
 
 
-@dataclass
+@record
 class HostPorts:
     """ServiceEntry ports by (host, port number) and protocol: the claimants of one protocol conflict with
     those of every other protocol of the same host and port (kept as groups, never as pairs)."""

@@ -26,7 +26,7 @@ VirtualServices for one host cost a thousand short findings, not a million pairs
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from ...record import field, record
 from typing import Any, Iterator
 
 from ...finding import Severity
@@ -116,7 +116,7 @@ def _mesh_hosts(vs: Any, domain: str) -> list[tuple[int, str]]:
     return out
 
 
-@dataclass
+@record
 class MeshHosts:
     """Mesh-bound VirtualServices by the host they claim (``exact``), and which hosts overlap which."""
 

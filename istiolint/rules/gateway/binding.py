@@ -12,7 +12,7 @@ built once per run through ``Index.memo``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from ...record import field, record
 from typing import Any
 
 from ...hosts import (
@@ -118,7 +118,7 @@ def describe_server(server: Any, kind: str) -> str:
     return text
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ServerHost:
     """One host of a gateway server (or of a Gateway API listener), split into its parts."""
 
@@ -224,7 +224,7 @@ def route_kinds_at(vs: Any, gateway: tuple[str, str]) -> set[str]:
 # --------------------------------------------------------------------------- the index
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Binding:
     """A VirtualService bound to a gateway through ``spec.gateways[position]``."""
 
@@ -234,7 +234,7 @@ class Binding:
     hosts: tuple[tuple[int, str], ...]  # (index in spec.hosts, expanded host)
 
 
-@dataclass
+@record
 class GatewayIndex:
     """Gateways by (namespace, name), and the VirtualServices bound to each."""
 

@@ -31,7 +31,7 @@ which also stops at the first match per server.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from ...record import field, record
 from itertools import combinations
 from typing import Any, Iterable, Iterator
 
@@ -61,7 +61,7 @@ def check(resource, ctx) -> Iterator:
 # --------------------------------------------------------------------------- model
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Conflict:
     path: tuple
     message: str
@@ -69,7 +69,7 @@ class Conflict:
     warning: bool = False
 
 
-@dataclass
+@record
 class _Entry:
     """A server placed on a listener of some proxy."""
 
@@ -114,7 +114,7 @@ def _label_suffixes(text: str) -> list[str]:
     return out
 
 
-@dataclass
+@record
 class _HostIndex:
     """Hosts already placed on one listener, found by intersection without scanning them all.
 

@@ -8,7 +8,7 @@ the wrong type reads as absent.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from ...record import record
 from typing import Any
 
 from ...hosts import split_namespaced_host
@@ -48,7 +48,7 @@ def _dict(value: Any) -> dict:
     return value if isinstance(value, dict) else {}
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Server:
     """One entry of a Gateway's ``spec.servers``, read defensively."""
 

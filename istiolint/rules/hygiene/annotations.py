@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import functools
 import ipaddress
-from dataclasses import dataclass
+from ...record import record
 from typing import Any, Iterator
 
 from ruamel.yaml import YAML
@@ -33,7 +33,7 @@ INGRESS_CLASS = "kubernetes.io/ingress.class"
 SIDECAR_INJECT = "sidecar.istio.io/inject"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Placed:
     """The annotations of one object: the resource, where they are, and which kind they are judged as."""
 

@@ -15,7 +15,7 @@ Facts from the EnvoyFilter API and Istio's patch code:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from ...record import record
 
 from ..bounds import capped
 from .common import as_dict, as_list, int_value
@@ -28,7 +28,7 @@ ADD_IGNORED, REMOVE_IGNORED, REPLACE_INVALID = "add-ignored", "remove-ignored", 
 RELATIVE, RELATIVE_VERSIONED = "relative", "relative-versioned"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Patch:
     index: int  # position in spec.configPatches
     operation: str
