@@ -8,7 +8,6 @@ Globs (``exclude``, ``per-file-ignores``) are relative to the directory of the c
 
 from __future__ import annotations
 
-import difflib
 import os
 import re
 from .record import field, record
@@ -197,6 +196,8 @@ def load_config(path: str | os.PathLike, catalog) -> Config:
 # --- validation ------------------------------------------------------------------------------------
 
 def _nearest(word: str, choices) -> str:
+    import difflib  # a mistake in the file: not on the start-up path
+
     close = difflib.get_close_matches(str(word), list(choices), n=1, cutoff=0.5)
     return f"; did you mean {close[0]!r}?" if close else ""
 

@@ -21,7 +21,6 @@ that (runtime) view.
 
 from __future__ import annotations
 
-import ipaddress
 from bisect import bisect_left
 from .record import record
 from typing import Any
@@ -82,6 +81,8 @@ def is_ip(host: Any) -> bool:
         return False
     if ":" not in host and host.strip("0123456789."):
         return False  # neither IPv6 (always a colon) nor dotted decimal: a name (most hosts; no exception)
+    import ipaddress  # only for hosts that look like addresses (a name returns above)
+
     try:
         ipaddress.ip_address(host)
     except ValueError:

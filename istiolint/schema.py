@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import difflib
 import json
 import re
 from .record import record
@@ -133,7 +132,7 @@ class SchemaStore:
         if home is not None:
             suggestion = f"did you mean {home}/{groups[home]['kinds'][kind]['preferred']}?"
         elif group not in _REMOVED_GROUPS:
-            close = difflib.get_close_matches(group, list(groups), n=1, cutoff=0.8)
+            close = _close_matches(group, list(groups), n=1, cutoff=0.8)
             if close:
                 suggestion = f"did you mean {close[0]}/{groups[close[0]]['versions'][0]}?"
         return LookupResult(UNKNOWN_GROUP, message=message, suggestion=suggestion)
@@ -535,12 +534,18 @@ def _close_match(word: str, candidates: Iterable[str]) -> str | None:
     for candidate in candidates:
         if _fold(candidate) == folded:
             return candidate
-    matches = difflib.get_close_matches(word, candidates, n=1, cutoff=0.6)
+    matches = _close_matches(word, candidates, n=1, cutoff=0.6)
     if matches:
         return matches[0]
     by_fold = {_fold(c): c for c in candidates}
-    matches = difflib.get_close_matches(folded, list(by_fold), n=1, cutoff=0.6)
+    matches = _close_matches(folded, list(by_fold), n=1, cutoff=0.6)
     return by_fold[matches[0]] if matches else None
+
+
+def _close_matches(word: str, candidates: list[str], n: int, cutoff: float) -> list[str]:
+    import difflib  # only when a name is wrong: not on the start-up path of a clean run
+
+    return difflib.get_close_matches(word, candidates, n=n, cutoff=cutoff)
 
 
 def _fold(word: str) -> str:
@@ -554,7 +559,7 @@ def _looks_like_istio_group(group: str, known: Iterable[str]) -> bool:
     # (networking.k8s.io) must not look like one.
     if group.endswith("k8s.io"):
         return False
-    return difflib.get_close_matches(group, list(known), n=1, cutoff=0.85) != []
+    return _close_matches(group, list(known), n=1, cutoff=0.85) != []
 
 
 def _quote(name: Any) -> str:

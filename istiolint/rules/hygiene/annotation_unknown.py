@@ -7,7 +7,6 @@ annotation newer than that list is reported too, so the severity is info.
 
 from __future__ import annotations
 
-import difflib
 from typing import Iterator
 
 from ...data.annotations import ANNOTATIONS
@@ -22,6 +21,8 @@ def check(resource, ctx) -> Iterator:
         for key, _ in istio_annotations(placed):
             if definition(key) is not None:
                 continue
+            import difflib  # an unknown annotation: rare, not worth importing on every run
+
             close = difflib.get_close_matches(key, ANNOTATIONS, n=1, cutoff=0.8)
             hint = f" Did you mean {close[0]}?" if close else ""
             yield ctx.finding(resource, placed.path + (key,),

@@ -16,7 +16,6 @@ components write them: ``sidecar.istio.io/status``, ``gateway.istio.io/controlle
 from __future__ import annotations
 
 import functools
-import ipaddress
 from ...record import record
 from typing import Any, Iterator
 
@@ -99,6 +98,8 @@ def _ports(text: str) -> str | None:
 def _cidrs(text: str) -> str | None:
     if not text:
         return None
+    import ipaddress  # only for the annotations that hold CIDRs
+
     for cidr in text.split(","):
         # Go's netip.ParsePrefix: address/bits in decimal, no spaces, no zone; host bits may be set.
         address, slash, bits = cidr.partition("/")
