@@ -184,6 +184,41 @@ def test_virtual_service_cases(spec, expected, tmp_path):
     assert findings_of(report, "IL104") == expected
 
 
+@pytest.mark.parametrize("spec,expected", [
+    # a lone destination with a negative weight (one destination takes all traffic, but Istio rejects it)
+    ("  hosts: [a]\n  http:\n  - route:\n    - destination: {host: a}\n      weight: -1\n",
+     [(10, 15, "error", "spec.http[0].route[0].weight")]),
+    # a null mirror does not conflict with mirrors; a set one does
+    ("  hosts: [a]\n  http:\n  - mirror: null\n    mirrors: [{destination: {host: b}}]\n    route:\n"
+     "    - destination: {host: a}\n", []),
+    ("  hosts: [a]\n  http:\n  - mirror: {host: b}\n    mirrors: [{destination: {host: b}}]\n    route:\n"
+     "    - destination: {host: a}\n", [(8, 5, "error", "spec.http[0].mirror")]),
+    # a match on the URI alone is regex-invalid's; header names are checked beside it
+    ("  hosts: [a]\n  http:\n  - match:\n    - uri: {prefix: /}\n    - uri: {prefix: /}\n"
+     "      headers: {'bad name': {exact: x}, ok: {prefix: ''}}\n    route:\n    - destination: {host: a}\n",
+     [(11, 17, "error", 'spec.http[0].match[1].headers["bad name"]'),
+      (11, 54, "error", "spec.http[0].match[1].headers.ok.prefix")]),
+])
+def test_virtual_service_parts_checked_only_when_present(spec, expected, tmp_path):
+    report, _ = lint_text(VS.format(spec=spec), tmp_path, select=["IL104"])
+    assert findings_of(report, "IL104") == expected
+
+
+def test_verdicts_kept_for_the_run_are_reported_at_every_use(tmp_path):
+    # Host and duration verdicts are computed once per run; each use still gets its own finding.
+    spec = ("  hosts: [a]\n  http:\n  - timeout: 1500us\n    route:\n    - destination: {host: 'bad_host!'}\n"
+            "    - destination: {host: 'bad_host!'}\n")
+    report, _ = lint_text(VS.format(spec=spec) + "---\n" + VS.format(spec=spec).replace("name: vs", "name: vs2"),
+                          tmp_path, select=["IL104"])
+    paths = [(f.line, f.path) for f in report.findings if f.code == "IL104" and "weight" not in f.message]
+    assert paths == [
+        (8, "spec.http[0].timeout"), (10, "spec.http[0].route[0].destination.host"),
+        (11, "spec.http[0].route[1].destination.host"),
+        (20, "spec.http[0].timeout"), (22, "spec.http[0].route[0].destination.host"),
+        (23, "spec.http[0].route[1].destination.host"),
+    ]
+
+
 # ------------------------------------------------------------------------------------------ other kinds
 
 

@@ -64,6 +64,7 @@ class Report:
     def __init__(self, ctx: Any, resource: Any) -> None:
         self.ctx = ctx
         self.resource = resource
+        self.verdicts: Verdicts = ctx.service("validation.verdicts", Verdicts)  # shared by the run's rules
 
     def error(self, path: Iterable[Any], message: str, key: bool = False, related: Iterable[Any] = ()) -> Finding:
         return self.ctx.finding(self.resource, tuple(path), message, key=key, related=list(related))
@@ -73,6 +74,32 @@ class Report:
 
     def related(self, path: Iterable[Any], message: str, key: bool = False) -> Any:
         return self.ctx.related(self.resource, tuple(path), message, key=key)
+
+
+_UNKNOWN = object()
+
+
+class Verdicts:
+    """What the pure checks of a string said, kept for the run (one per run, through the engine's
+    services): inputs repeat the same hosts, durations and names on resource after resource."""
+
+    def __init__(self) -> None:
+        self._domains: dict[str, str | None] = {}
+        self._durations: dict[str, tuple[int | None, str | None]] = {}
+
+    def wildcard_domain(self, name: str) -> str | None:
+        """`wildcard_domain_problem` of ``name``."""
+        found = self._domains.get(name, _UNKNOWN)
+        if found is _UNKNOWN:
+            found = self._domains[name] = wildcard_domain_problem(name)
+        return found  # type: ignore[return-value]
+
+    def duration(self, text: str) -> tuple[int | None, str | None]:
+        """`parse_duration` of ``text``."""
+        found = self._durations.get(text)
+        if found is None:
+            found = self._durations[text] = parse_duration(text)
+        return found
 
 
 # ---------------------------------------------------------------------------------------- DNS
@@ -217,33 +244,35 @@ def format_ns(ns: int) -> str:
 
 
 def check_duration(report: Report, path: tuple, value: Any, *, cel: bool = True, zero_ok: bool = False,
-                   seconds: bool = False) -> Iterator[Finding]:
+                   seconds: bool = False) -> tuple[Finding, ...]:
     """Istio's duration rule: at least 1ms, and a whole number of milliseconds.
 
     ``cel``: the CRD carries the CEL rule ``duration(self) >= duration('1ms')`` on this field, so syntax
     and the 1ms minimum are cel-validation's to report; only the precision is left here.
     ``zero_ok``: 0 disables the setting (TCP idleTimeout). ``seconds``: whole seconds only (CORS maxAge).
+    (A tuple, not a generator: it is asked about every optional duration field, mostly absent.)
     """
     if not isinstance(value, str):
-        return  # absent, or the wrong type: schema-violation
-    ns, why = parse_duration(value)
+        return ()  # absent, or the wrong type: schema-violation
+    ns, why = report.verdicts.duration(value)
     if ns is None:
         if not cel:
-            yield report.error(path, f"'{value}' is not a duration: {why}. Write it like 500ms, 10s, 1m30s")
-        return
+            return (report.error(path, f"'{value}' is not a duration: {why}. Write it like 500ms, 10s, 1m30s"),)
+        return ()
     if zero_ok and ns == 0:
-        return
+        return ()
     if ns < _MS:
         if not cel:
-            yield report.error(path, f"duration '{value}' must be at least 1ms; Istio rejects it")
-        return
+            return (report.error(path, f"duration '{value}' must be at least 1ms; Istio rejects it"),)
+        return ()
     if seconds and ns % _S:
-        yield report.error(path, f"duration '{value}' must be whole seconds ({format_ns(ns - ns % _S)} or "
-                                 f"{format_ns(ns - ns % _S + _S)}): Istio rejects sub-second values here")
-    elif ns % _MS:
-        yield report.error(path, f"duration '{value}' is not a whole number of milliseconds: Istio accepts "
-                                 f"durations only to millisecond precision (use {format_ns(ns - ns % _MS)} or "
-                                 f"{format_ns(ns - ns % _MS + _MS)})")
+        return (report.error(path, f"duration '{value}' must be whole seconds ({format_ns(ns - ns % _S)} or "
+                                   f"{format_ns(ns - ns % _S + _S)}): Istio rejects sub-second values here"),)
+    if ns % _MS:
+        return (report.error(path, f"duration '{value}' is not a whole number of milliseconds: Istio accepts "
+                                   f"durations only to millisecond precision (use {format_ns(ns - ns % _MS)} or "
+                                   f"{format_ns(ns - ns % _MS + _MS)})"),)
+    return ()
 
 
 # ---------------------------------------------------------------------------------------- labels

@@ -60,6 +60,13 @@ HTTP_STATUS_CODES = frozenset((
 KIB = 1024
 MAX_PAIRWISE_HOSTS = 512
 MIB = 1024 * KIB
+# A route with destinations and none of these has no conflict to report (see _route_conflicts).
+_EXCLUSIVE_FIELDS = frozenset(("delegate", "redirect", "directResponse", "mirror"))
+# The fields of an HTTP match that _match_requests looks at.
+_CHECKED_MATCH_FIELDS = frozenset((
+    "headers", "withoutHeaders", "scheme", "method", "authority", "queryParams", "port", "sourceLabels", "gateways",
+    "sourceNamespace",
+))
 _DIGIT = re.compile(r"[0-9]")
 _LETTER = re.compile(r"[a-zA-Z]")
 
@@ -81,7 +88,7 @@ def is_jwt_claim(name: str) -> bool:
     return (rest.startswith(".") and len(rest) > 1) or (rest.startswith("[") and rest.endswith("]") and len(rest) > 2)
 
 
-def gateway_bound_domain_problem(sni: bool, domain: str) -> str | None:
+def gateway_bound_domain_problem(sni: bool, domain: str, verdicts: Any = None) -> str | None:
     """Host check for a VirtualService bound to gateways: SNI hosts may be the outbound_.<port>_._.<host>
     names that AUTO_PASSTHROUGH gateways route by."""
     if sni and domain.startswith("outbound_") and len(domain) <= 255:
@@ -94,7 +101,7 @@ def gateway_bound_domain_problem(sni: bool, domain: str) -> str | None:
         if not _LETTER.search(hostname):
             return f"'{hostname}' in '{domain}' is not a host name (outbound_.<PORT>_._.<HOSTNAME>)"
         return None
-    return wildcard_domain_problem(domain)
+    return wildcard_domain_problem(domain) if verdicts is None else verdicts.wildcard_domain(domain)
 
 
 def gateway_name_problems(name: str) -> list[tuple[str, bool]]:
@@ -181,9 +188,9 @@ class VirtualServiceCheck:
                 all_valid = False
                 continue
             if self.applies_to_gateway:
-                problem = gateway_bound_domain_problem(self.sni, host)
+                problem = gateway_bound_domain_problem(self.sni, host, self.report.verdicts)
             else:
-                problem = wildcard_domain_problem(host)
+                problem = self.report.verdicts.wildcard_domain(host)
             if problem:
                 if not is_ip(host):
                     all_valid = False
@@ -219,14 +226,25 @@ class VirtualServiceCheck:
     # ------------------------------------------------------------------------------ HTTP
 
     def _http_route(self, route: dict, path: tuple) -> Iterator:
-        yield from self._route_conflicts(route, path)
-        yield from self._match_requests(route, path)
-        yield from self._header_operations(as_dict(route.get("headers")), path + ("headers",))
-        yield from self._authority_rewrite(route, path)
-        yield from self._cors(as_dict(route.get("corsPolicy")), path + ("corsPolicy",))
+        # Each part is checked only when its fields are there (an absent part has nothing to report):
+        # routes are the bulk of most inputs, and most set a few of these fields.
+        destinations = route.get("route")
+        if not (isinstance(destinations, list) and destinations) or not _EXCLUSIVE_FIELDS.isdisjoint(route):
+            yield from self._route_conflicts(route, path)
+        if isinstance(route.get("match"), list):
+            yield from self._match_requests(route, path)
+        headers = route.get("headers")
+        if isinstance(headers, dict) and headers:
+            yield from self._header_operations(headers, path + ("headers",))
+            if isinstance(headers.get("request"), dict):
+                yield from self._authority_rewrite(route, path)
+        cors = route.get("corsPolicy")
+        if isinstance(cors, dict) and cors:
+            yield from self._cors(cors, path + ("corsPolicy",))
         if "fault" in route and route.get("fault") is not None:
             yield from self._fault(route.get("fault"), path + ("fault",))
-        yield from self._mirrors(route, path)
+        if "mirror" in route or "mirrorPercent" in route or "mirrorPercentage" in route or "mirrors" in route:
+            yield from self._mirrors(route, path)
         if isinstance(route.get("redirect"), dict):
             yield from self._redirect(route["redirect"], path + ("redirect",))
         if isinstance(route.get("directResponse"), dict):
@@ -290,25 +308,33 @@ class VirtualServiceCheck:
 
     def _match_requests(self, route: dict, path: tuple) -> Iterator:
         for j, match in enumerate(as_list(route.get("match"))):
-            if not isinstance(match, dict):
-                continue
+            if not isinstance(match, dict) or _CHECKED_MATCH_FIELDS.isdisjoint(match):
+                continue  # most matches are on the URI alone, which regex-invalid checks
             base = path + ("match", j)
             for field in ("headers", "withoutHeaders"):
                 for name, value in as_dict(match.get(field)).items():
                     if isinstance(name, str):
-                        yield from self._header_name(name, base + (field, name))
-                        yield from self._string_match(value, base + (field, name), "header")
+                        if name == "" or name not in PSEUDO_HEADERS and not is_header_token(name) \
+                                or name[:1] == "@":
+                            yield from self._header_name(name, base + (field, name))
+                        if isinstance(value, dict) and value.get("prefix") == "":
+                            yield from self._string_match(value, base + (field, name), "header")
             for field in ("scheme", "method", "authority"):
-                yield from self._string_match(match.get(field), base + (field,), field)
+                value = match.get(field)
+                if isinstance(value, dict) and value.get("prefix") == "":
+                    yield from self._string_match(value, base + (field,), field)
             for name, value in as_dict(match.get("queryParams")).items():
-                yield from self._string_match(value, base + ("queryParams", name), "query parameter")
+                if isinstance(value, dict) and value.get("prefix") == "":
+                    yield from self._string_match(value, base + ("queryParams", name), "query parameter")
             port = as_int(match.get("port"))
             if port:
                 problem = port_problem(port)
                 if problem:
                     yield self.report.error(base + ("port",), f"match {problem}; Istio rejects it")
-            yield from check_labels(self.report, match.get("sourceLabels"), base + ("sourceLabels",))
-            yield from self._gateways(as_list(match.get("gateways")), base + ("gateways",))
+            if isinstance(match.get("sourceLabels"), dict):
+                yield from check_labels(self.report, match.get("sourceLabels"), base + ("sourceLabels",))
+            if isinstance(match.get("gateways"), list):
+                yield from self._gateways(match["gateways"], base + ("gateways",))
             source_namespace = as_str(match.get("sourceNamespace"))
             if source_namespace and not is_dns_label(source_namespace):
                 yield self.report.error(base + ("sourceNamespace",), f"sourceNamespace '{source_namespace}' is not a "
@@ -515,7 +541,7 @@ class VirtualServiceCheck:
             if host == "*":
                 yield report.error(path + ("host",), "destination host '*' is not a service; Istio rejects it")
             else:
-                problem = wildcard_domain_problem(host)
+                problem = report.verdicts.wildcard_domain(host)
                 if problem:
                     yield report.error(path + ("host",), f"invalid destination host '{host}': {problem}")
         subset = as_str(destination.get("subset"))
@@ -563,10 +589,13 @@ class VirtualServiceCheck:
         destinations = as_list(route.get("route"))
         for k, destination in enumerate(destinations):
             destination = as_dict(destination)
-            yield from self._header_operations(as_dict(destination.get("headers")), path + ("route", k, "headers"))
+            headers = destination.get("headers")
+            if isinstance(headers, dict) and headers:
+                yield from self._header_operations(headers, path + ("route", k, "headers"))
             if isinstance(destination.get("destination"), dict):
                 yield from self._destination(destination["destination"], path + ("route", k, "destination"))
-        yield from self._weights(destinations, path + ("route",))
+        if len(destinations) > 1 or destinations and _negative_weight(destinations[0]):
+            yield from self._weights(destinations, path + ("route",))
 
     def _l4_destinations(self, route: dict, path: tuple, kind: str) -> Iterator:
         destinations = as_list(route.get("route"))
@@ -636,6 +665,11 @@ class VirtualServiceCheck:
             if isinstance(match, dict):
                 yield from self._l4_match(match, path + ("match", j))
         yield from self._l4_destinations(route, path, "TCP")
+
+
+def _negative_weight(destination: Any) -> bool:
+    weight = as_int(as_dict(destination).get("weight"))
+    return weight is not None and weight < 0
 
 
 def _valid_retry_policy(policy: str) -> bool:
