@@ -118,6 +118,21 @@ def test_regex_messages_are_re2s():
     assert "invalid perl operator: (?=" in regex_problem("a(?=b)")
 
 
+def test_each_regex_field_is_checked_and_a_pattern_seen_before_is_reported_again(tmp_path):
+    spec = ("  hosts: [a]\n  http:\n  - match:\n    - uri: {prefix: /}\n"
+            "    - uri: {regex: '(a'}\n      headers: {x: {regex: '(a'}, y: {prefix: p}}\n"
+            "      withoutHeaders: {z: {regex: '*'}}\n"  # '*': the header is present, not a regex
+            "    corsPolicy: {allowOrigins: [{regex: ''}, {regex: '(a'}]}\n"
+            "    rewrite: {uriRegexRewrite: {match: '(a', rewrite: /}}\n"
+            "    route:\n    - destination: {host: a}\n")
+    report, _ = lint_text(VS.format(spec=spec), tmp_path, select=["IL115"])
+    assert [(f.line, f.path) for f in report.findings] == [
+        (10, "spec.http[0].match[1].uri.regex"), (11, "spec.http[0].match[1].headers.x.regex"),
+        (13, "spec.http[0].corsPolicy.allowOrigins[1].regex"),
+        (14, "spec.http[0].rewrite.uriRegexRewrite.match"),
+    ]
+
+
 # ------------------------------------------------------------------------------------------ VirtualService
 
 

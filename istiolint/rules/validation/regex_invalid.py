@@ -7,8 +7,7 @@ the message is RE2's own. Istio also rejects an empty regex and one longer than 
 
 from __future__ import annotations
 
-from functools import lru_cache
-from typing import Any, Iterator
+from typing import Iterator
 
 from .common import Report, as_dict, as_list, as_str, is_istio
 
@@ -21,7 +20,6 @@ STRING_MATCHES = ("uri", "scheme", "method", "authority")
 MAP_MATCHES = ("headers", "queryParams", "withoutHeaders")
 
 
-@lru_cache(maxsize=4096)
 def re2_error(pattern: str) -> str | None:
     """RE2's compile error for ``pattern``, or None when it compiles."""
     import re2  # google-re2: the engine Envoy uses
@@ -49,51 +47,106 @@ def regex_problem(pattern: str) -> str | None:
     return None
 
 
+class Regexes:
+    """What RE2 says of each distinct pattern, kept for the run (one per run, through the engine's
+    services): routes repeat the same few regexes, and compiling is this rule's cost."""
+
+    def __init__(self) -> None:
+        self._problems: dict[str, str | None] = {}
+        self._errors: dict[str, str | None] = {}
+
+    def problem(self, pattern: str) -> str | None:
+        """`regex_problem` of ``pattern``."""
+        found = self._problems.get(pattern, _UNKNOWN)
+        if found is _UNKNOWN:
+            found = self._problems[pattern] = regex_problem(pattern)
+        return found  # type: ignore[return-value]
+
+    def error(self, pattern: str) -> str | None:
+        """`re2_error` of ``pattern``."""
+        found = self._errors.get(pattern, _UNKNOWN)
+        if found is _UNKNOWN:
+            found = self._errors[pattern] = re2_error(pattern)
+        return found  # type: ignore[return-value]
+
+
+_UNKNOWN = object()
+
+
 def check(resource, ctx) -> Iterator:
-    report = Report(ctx, resource)
     if is_istio(resource, "VirtualService"):
-        yield from _virtual_service(report, resource)
+        http = resource.spec.get("http")
+        if isinstance(http, list) and http:
+            yield from _virtual_service(Report(ctx, resource), http, ctx.service("validation.regexes", Regexes))
     elif is_istio(resource, "EnvoyFilter"):
+        report = Report(ctx, resource)
+        regexes = ctx.service("validation.regexes", Regexes)
         for i, patch in enumerate(as_list(resource.get(("spec", "configPatches")))):
             version = as_str(as_dict(as_dict(as_dict(patch).get("match")).get("proxy")).get("proxyVersion"))
             if version and len(version) <= MAX_PROXY_VERSION:  # empty means "any version"
-                error = re2_error(version)
+                error = regexes.error(version)
                 if error:
                     yield report.error(("spec", "configPatches", i, "match", "proxy", "proxyVersion"),
                                        f"proxyVersion is not a valid RE2 regex: {error}; Istio rejects the EnvoyFilter")
 
 
-def _string_match(report: Report, match: Any, path: tuple, skip_star: bool = False, skip_empty: bool = False) -> Iterator:
-    pattern = as_dict(match).get("regex")
-    if not isinstance(pattern, str):
-        return
-    if skip_star and pattern == "*":
-        return  # withoutHeaders: "*" is Istio's "header present", not a regex
-    if skip_empty and pattern == "":
-        return
-    problem = regex_problem(pattern)
-    if problem:
-        yield report.error(path + ("regex",), problem)
-
-
-def _virtual_service(report: Report, resource: Any) -> Iterator:
-    for i, route in enumerate(as_list(resource.get(("spec", "http")))):
-        route = as_dict(route)
+def _virtual_service(report: Report, http: list, regexes: Regexes) -> Iterator:
+    # Only StringMatch values that hold a regex reach RE2; most matches are prefixes and exact values.
+    for i, route in enumerate(http):
+        if not isinstance(route, dict):
+            continue
         base = ("spec", "http", i)
-        for j, match in enumerate(as_list(route.get("match"))):
-            match = as_dict(match)
+        matches = route.get("match")
+        for j, match in enumerate(matches if isinstance(matches, list) else ()):
+            if not isinstance(match, dict) or not _holds_regex(match):
+                continue
             for field in STRING_MATCHES:
-                yield from _string_match(report, match.get(field), base + ("match", j, field))
+                value = match.get(field)
+                if isinstance(value, dict):
+                    pattern = value.get("regex")
+                    if isinstance(pattern, str):
+                        problem = regexes.problem(pattern)
+                        if problem:
+                            yield report.error(base + ("match", j, field, "regex"), problem)
             for field in MAP_MATCHES:
-                for name, value in as_dict(match.get(field)).items():
-                    yield from _string_match(report, value, base + ("match", j, field, name),
-                                             skip_star=field == "withoutHeaders")
-        for k, origin in enumerate(as_list(as_dict(route.get("corsPolicy")).get("allowOrigins"))):
+                values = match.get(field)
+                if not isinstance(values, dict):
+                    continue
+                for name, value in values.items():
+                    pattern = value.get("regex") if isinstance(value, dict) else None
+                    if not isinstance(pattern, str):
+                        continue
+                    if field == "withoutHeaders" and pattern == "*":
+                        continue  # "*" is Istio's "header present", not a regex
+                    problem = regexes.problem(pattern)
+                    if problem:
+                        yield report.error(base + ("match", j, field, name, "regex"), problem)
+        cors = route.get("corsPolicy")
+        origins = cors.get("allowOrigins") if isinstance(cors, dict) else None
+        for k, origin in enumerate(origins if isinstance(origins, list) else ()):
+            pattern = origin.get("regex") if isinstance(origin, dict) else None
             # An empty origin is virtualservice-invalid's (Istio says "not a valid match type").
-            yield from _string_match(report, origin, base + ("corsPolicy", "allowOrigins", k), skip_empty=True)
-        rewrite = as_dict(as_dict(route.get("rewrite")).get("uriRegexRewrite"))
-        pattern = rewrite.get("match")
+            if isinstance(pattern, str) and pattern:
+                problem = regexes.problem(pattern)
+                if problem:
+                    yield report.error(base + ("corsPolicy", "allowOrigins", k, "regex"), problem)
+        rewrite = route.get("rewrite")
+        regex_rewrite = rewrite.get("uriRegexRewrite") if isinstance(rewrite, dict) else None
+        pattern = regex_rewrite.get("match") if isinstance(regex_rewrite, dict) else None
         if isinstance(pattern, str) and pattern:  # a missing match is virtualservice-invalid's
-            problem = regex_problem(pattern)
+            problem = regexes.problem(pattern)
             if problem:
                 yield report.error(base + ("rewrite", "uriRegexRewrite", "match"), problem)
+
+
+def _holds_regex(match: dict) -> bool:
+    """Does a match hold a ``regex`` key, in a StringMatch or in a map of them (a quick look first:
+    most matches are prefixes and exact values)?"""
+    for value in match.values():
+        if isinstance(value, dict):
+            if "regex" in value:
+                return True
+            for item in value.values():
+                if isinstance(item, dict) and "regex" in item:
+                    return True
+    return False
