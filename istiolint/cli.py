@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import atexit
+import os
 import sys
 
 import click
@@ -170,3 +172,35 @@ def explain(code_or_name) -> None:
 
 if __name__ == "__main__":  # pragma: no cover
     main()
+
+
+def entry() -> None:
+    """The ``istiolint`` console script and ``python -m istiolint``: `main`, then leave at once.
+
+    A normal interpreter exit frees every object and module one by one: ~15 ms after a small run
+    (a third of what the run itself costs), paid by every pre-commit invocation. Everything is
+    written and closed by then (reports go through ``with open``, worker pools are shut down when
+    their work is done), so only atexit handlers and the standard streams remain before ``os._exit``. An
+    unexpected exception still ends the normal way, with its traceback."""
+    try:
+        main()
+        code = 0
+    except SystemExit as done:
+        code = done.code
+    if code is None:
+        code = 0
+    elif not isinstance(code, int):
+        print(code, file=sys.stderr)  # what sys.exit("message") prints
+        code = 1
+    # What the interpreter does first when it exits, kept: atexit handlers (coverage.py measuring a
+    # subprocess, a memory probe) still run. Only the freeing that follows them is skipped.
+    run_exit_functions = getattr(atexit, "_run_exitfuncs", None)
+    if run_exit_functions is not None:
+        run_exit_functions()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (BrokenPipeError, ValueError):  # a closed pipe (`| head`): nothing more can be shown
+            pass
+    os._exit(code)
+

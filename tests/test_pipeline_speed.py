@@ -245,6 +245,47 @@ def test_a_small_run_imports_only_what_it_needs(tmp_path):
         assert heavy not in modules, heavy
 
 
+def test_a_small_istio_run_loads_no_cel_runtime_toml_parser_or_difflib(tmp_path):
+    # The bookinfo Gateway and VirtualService reach no CEL rule (no timeouts, no TLS), name nothing
+    # wrong, and the directory's pyproject.toml is another tool's.
+    (tmp_path / "pyproject.toml").write_text('[tool.black]\nline-length = 100\n')
+    small = ROOT / "fixtures" / "bookinfo" / "gateway.yaml"
+    script = ("import sys\nfrom istiolint.cli import main\nsys.argv = ['istiolint', 'lint', '--format', 'json', "
+              f"{str(small)!r}]\ntry:\n    main()\nexcept SystemExit:\n    pass\n"
+              "print(sorted(m for m in sys.modules), file=sys.stderr)\n")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path,
+                            env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "HOME": str(tmp_path)})
+    modules = set(eval(result.stderr.strip().splitlines()[-1]))  # noqa: S307 - our own output
+    assert json.loads(result.stdout)["summary"]["resources"] == 2
+    assert "istiolint.rules.schema.cel_validation" in modules  # the rule ran ...
+    for deferred in ("cel_expr_python", "istiolint.cel", "tomllib"):  # ... its runtime did not load
+        assert deferred not in modules, deferred
+
+
+def _entry(tmp_path, args, prelude=""):
+    script = (f"import sys\n{prelude}\nsys.argv = ['istiolint', *{args!r}]\n"
+              "from istiolint.cli import entry\nentry()\nprint('not reached')\n")
+    return subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path,
+                          env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "HOME": str(tmp_path)})
+
+
+def test_the_console_entry_keeps_exit_codes_output_and_atexit_handlers(tmp_path):
+    broken = str(ROOT / "fixtures" / "bookinfo-broken")
+    result = _entry(tmp_path, ["lint", "--format", "json", broken],
+                    prelude="import atexit\natexit.register(lambda: print('atexit ran', file=sys.stderr))")
+    assert result.returncode == 1
+    report = json.loads(result.stdout)  # all of it written before the process left (a pipe is buffered)
+    summary = report["summary"]
+    assert len(report["findings"]) == summary["errors"] + summary["warnings"] + summary["infos"] > 0
+    assert result.stderr.strip().endswith("atexit ran")
+    assert "not reached" not in result.stdout
+    assert _entry(tmp_path, ["lint", "--exit-zero", broken]).returncode == 0
+    usage = _entry(tmp_path, ["lint", "--no-such-option"])
+    assert usage.returncode == 2 and "No such option" in usage.stderr
+    clean = _entry(tmp_path, ["lint", str(ROOT / "fixtures" / "bookinfo")])
+    assert clean.returncode == 0 and clean.stdout.startswith("All clean")
+
+
 def test_kinds_read_from_rule_sources_are_the_declared_kinds():
     known = 0
     for entry in load_catalog().entries:
