@@ -413,27 +413,27 @@ def _hint(reg: Registry, res: Resolution) -> str:
 # --------------------------------------------------------------------------- VirtualService destinations
 
 
-@dataclass(frozen=True)
 class DestinationRef:
-    """One destination of a VirtualService route or mirror."""
+    """One destination of a VirtualService route or mirror (read only), with the fields the reference
+    rules look at."""
 
-    path: tuple  # path of the destination mapping (or of the route entry when it has none)
-    destination: dict | None
-    section: str  # http, tcp or tls
-    mirror: bool
+    __slots__ = ("path", "destination", "section", "mirror", "host", "subset", "port_number")
 
-    @property
-    def host(self) -> Any:
-        return self.destination.get("host") if self.destination is not None else None
+    def __init__(self, path: tuple, destination: dict | None, section: str, mirror: bool) -> None:
+        self.path = path  # path of the destination mapping (or of the route entry when it has none)
+        self.destination = destination
+        self.section = section  # http, tcp or tls
+        self.mirror = mirror
+        if destination is None:
+            self.host = self.subset = self.port_number = None
+        else:
+            self.host: Any = destination.get("host")
+            self.subset: Any = destination.get("subset")
+            port = destination.get("port")
+            self.port_number: Any = port.get("number") if isinstance(port, dict) else None
 
-    @property
-    def subset(self) -> Any:
-        return self.destination.get("subset") if self.destination is not None else None
-
-    @property
-    def port_number(self) -> Any:
-        port = self.destination.get("port") if self.destination is not None else None
-        return port.get("number") if isinstance(port, dict) else None
+    def __repr__(self) -> str:
+        return f"DestinationRef({self.path!r}, {self.destination!r}, {self.section!r}, {self.mirror!r})"
 
 
 def destinations(vs: Resource) -> Iterator[DestinationRef]:
@@ -466,6 +466,45 @@ def destinations(vs: Resource) -> Iterator[DestinationRef]:
                     if isinstance(item, dict) and isinstance(item.get("destination"), dict):
                         yield DestinationRef(("spec", "http", i, "mirrors", k, "destination"),
                                              item["destination"], section, True)
+
+
+@dataclass(frozen=True)
+class ResolvedDestinations:
+    """A VirtualService's consumers (see `consumer_namespaces`) and its destinations, each with what its
+    host resolves to from there (None for a host we cannot look up, see `checkable_host`)."""
+
+    consumers: set[str]
+    refs: list[tuple[DestinationRef, "Resolution | None"]]
+
+
+def resolved_destinations(index: Index, vs: Resource, cluster_domain: str) -> ResolvedDestinations:
+    """:func:`destinations` of ``vs``, resolved (kept per run: the four destination rules read them all).
+    Nothing is resolved when the VirtualService is exported nowhere."""
+    cache = index.memo(f"references.resolved-destinations:{cluster_domain}", lambda ix: {})
+    found = cache.get(vs)
+    if found is None:
+        consumers = consumer_namespaces(vs.spec.get("exportTo"), vs.namespace)
+        refs: list[tuple[DestinationRef, Resolution | None]] = []
+        if consumers:
+            reg = registry(index, cluster_domain)
+            namespace = vs.namespace
+            checkable = index.memo("references.checkable-hosts", lambda ix: {})
+            resolved = reg.__dict__.setdefault("_resolved", {})  # resolve()'s cache, read here first
+            frozen = frozenset(consumers)
+            for ref in destinations(vs):
+                host = ref.host
+                if type(host) is str:
+                    ok = checkable.get(host)
+                    if ok is None:
+                        ok = checkable[host] = checkable_host(host)
+                else:
+                    ok = checkable_host(host)
+                res = None
+                if ok:
+                    res = resolved.get((host, namespace, frozen)) or resolve(reg, host, namespace, consumers)
+                refs.append((ref, res))
+        found = cache[vs] = ResolvedDestinations(consumers, refs)
+    return found
 
 
 _HOST_CHARS = re.compile(r"[A-Za-z0-9.*-]+")

@@ -234,6 +234,42 @@ def test_subset_without_any_destination_rule_needs_strict(tmp_path):
     assert len(messages(text, tmp_path, "IL402", strict_references=True)) == 1
 
 
+def test_destination_rules_share_one_resolution_per_destination_and_report_each_place(tmp_path):
+    # Two VirtualServices (one exported elsewhere) route to the same hosts: the four destination rules
+    # read the run's resolved destinations, and each place still gets its own findings.
+    route = textwrap.dedent("""
+    apiVersion: networking.istio.io/v1
+    kind: VirtualService
+    metadata: {{name: {name}, namespace: bookinfo}}
+    spec:
+      hosts: [front.example.com]
+      exportTo: [{export}]
+      http:
+      - route:
+        - destination: {{host: reviews, subset: v2, port: {{number: 8080}}}}
+        - destination: {{host: nothere}}
+        - destination: {{}}
+        mirror: {{host: reviews, subset: v1}}
+    """)
+    text = SERVICES + "---" + dr("r", "bookinfo", "reviews", extra='exportTo: ["."]') + "---" + \
+        route.format(name="a", export='"."') + \
+        "---" + route.format(name="b", export='"frontend"')
+    report, _ = lint_text(text, tmp_path, select=["IL401", "IL402", "IL403", "IL404"])
+    assert not [f for f in report.findings if f.name == "internal-error"]
+    assert [(f.code, f.resource.name, f.path) for f in report.findings] == [
+        ("IL402", "a", "spec.http[0].route[0].destination.subset"),
+        ("IL403", "a", "spec.http[0].route[0].destination.port.number"),
+        ("IL401", "a", "spec.http[0].route[1].destination.host"),
+        ("IL401", "a", "spec.http[0].route[2].destination"),
+        ("IL402", "b", "spec.http[0].route[0].destination.subset"),
+        ("IL403", "b", "spec.http[0].route[0].destination.port.number"),
+        ("IL401", "b", "spec.http[0].route[1].destination.host"),
+        ("IL401", "b", "spec.http[0].route[2].destination"),
+        ("IL402", "b", "spec.http[0].mirror.subset"),
+    ]
+    assert "not exported to namespace frontend" in report.findings[-1].message
+
+
 def test_destination_rule_host_expands_in_its_own_namespace(tmp_path):
     assert messages(SERVICES + "---" + dr("r", "bookinfo", "reviews"), tmp_path, "IL405") == []
     [message] = messages(SERVICES + "---" + dr("r", "other", "reviews"), tmp_path, "IL405")

@@ -3,37 +3,27 @@ ServiceEntry visible from the VirtualService's namespace provides."""
 
 from __future__ import annotations
 
-from ...references import (
-    checkable_host,
-    consumer_namespaces,
-    could_hold,
-    describe_missing,
-    destinations,
-    registry,
-    resolve,
-)
+from ...references import could_hold, describe_missing, registry, resolved_destinations
 
 CODE = "IL401"
 KINDS = ("VirtualService",)
 
 
 def check(resource, ctx):
-    consumers = consumer_namespaces(resource.spec.get("exportTo"), resource.namespace)
+    resolved = resolved_destinations(ctx.index, resource, ctx.settings.cluster_domain)
+    consumers = resolved.consumers
     if not consumers:
         return
     reg = registry(ctx.index, ctx.settings.cluster_domain)
     strict = ctx.settings.strict_references
-    for ref in destinations(resource):
+    for ref, res in resolved.refs:
         if ref.destination is None or ref.host is None:
             # Istio rejects a route entry without a destination host; istioctl reports it as a host "".
             what = "mirror" if ref.mirror else "route entry"
             yield ctx.finding(resource, ref.path, f"this {what} has no destination host, so it routes nowhere; "
                                                   "set destination.host to a Service or ServiceEntry host")
             continue
-        if not checkable_host(ref.host):
-            continue
-        res = resolve(reg, ref.host, resource.namespace, consumers)
-        if res.found or not could_hold(reg, res, consumers, strict):
-            continue
+        if res is None or res.found or not could_hold(reg, res, consumers, strict):
+            continue  # None: not a host we can look up
         what = "mirror host" if ref.mirror else "destination host"
         yield ctx.finding(resource, ref.path + ("host",), describe_missing(reg, res, consumers, what))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ...references import checkable_host, consumer_namespaces, destinations, registry, resolve
+from ...references import resolved_destinations
 
 CODE = "IL403"
 KINDS = ("VirtualService",)
@@ -21,15 +21,12 @@ def known_ports(res) -> tuple[set[int], str] | None:
 
 
 def check(resource, ctx):
-    consumers = consumer_namespaces(resource.spec.get("exportTo"), resource.namespace)
-    if not consumers:
-        return
-    reg = registry(ctx.index, ctx.settings.cluster_domain)
-    for ref in destinations(resource):
+    for ref, res in resolved_destinations(ctx.index, resource, ctx.settings.cluster_domain).refs:
+        if res is None:
+            continue  # not a host we can look up
         number = ref.port_number
-        if not isinstance(number, int) or isinstance(number, bool) or not checkable_host(ref.host):
+        if not isinstance(number, int) or isinstance(number, bool):
             continue
-        res = resolve(reg, ref.host, resource.namespace, consumers)
         known = known_ports(res)
         if known is None or number in known[0]:
             continue

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ...hosts import effective_gateway_refs, expand_short_name
-from ...references import checkable_host, consumer_namespaces, destinations, registry, resolve
+from ...references import registry, resolved_destinations
 from .destination_port_not_found import known_ports
 
 CODE = "IL404"
@@ -22,19 +22,16 @@ def _self_routed(resource, host: str, cluster_domain: str) -> bool:
 
 
 def check(resource, ctx):
-    consumers = consumer_namespaces(resource.spec.get("exportTo"), resource.namespace)
-    if not consumers:
-        return
-    reg = registry(ctx.index, ctx.settings.cluster_domain)
-    for ref in destinations(resource):
-        if ref.destination is None or ref.port_number is not None or not checkable_host(ref.host):
-            continue
+    for ref, res in resolved_destinations(ctx.index, resource, ctx.settings.cluster_domain).refs:
+        if res is None or ref.port_number is not None:
+            continue  # None: not a host we can look up
         port = ref.destination.get("port")
         if port is not None and not isinstance(port, dict):
             continue  # malformed: the schema rule reports it
-        res = resolve(reg, ref.host, resource.namespace, consumers)
         known = known_ports(res)
-        if known is None or len(known[0]) < 2 or _self_routed(resource, res.host, reg.cluster_domain):
+        if known is None or len(known[0]) < 2:
+            continue
+        if _self_routed(resource, res.host, registry(ctx.index, ctx.settings.cluster_domain).cluster_domain):
             continue
         ports, label = known
         listed = ", ".join(str(p) for p in sorted(ports))

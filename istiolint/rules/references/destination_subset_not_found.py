@@ -5,14 +5,7 @@ from __future__ import annotations
 
 from ...hosts import visible_to
 from ..bounds import first_few
-from ...references import (
-    ROOT_NAMESPACE,
-    checkable_host,
-    consumer_namespaces,
-    destinations,
-    registry,
-    resolve,
-)
+from ...references import ROOT_NAMESPACE, registry, resolved_destinations
 
 CODE = "IL402"
 KINDS = ("VirtualService",)
@@ -28,10 +21,20 @@ def _applies(rule, consumers: set[str], service_namespaces: set[str]) -> bool:
     return any(visible_to(rule.export_to, ns, c) for c in consumers)
 
 
-def _rules(ctx, reg, host: str, consumers: set[str], service_namespaces: set[str]) -> tuple:
-    """The DestinationRules saying something about the subsets of ``host``, those that apply for these
-    clients, the subsets those define, the first rule defining each subset, and the subsets to list
-    (kept per run: every route to the host asks the same)."""
+def _rules(ctx, reg, res, consumers: set[str]) -> tuple:
+    """The namespaces of the services ``res`` names; the DestinationRules saying something about the
+    subsets of its host, those that apply for these clients, the subsets those define, the first rule
+    defining each subset, and the subsets to list (kept per run: every route to the host asks the same)."""
+    # A resolution is shared by every destination naming the same host from the same namespaces: the
+    # answer is kept by its identity first, then by what it depends on.
+    by_resolution = ctx.index.memo("references.subset-rules:by-resolution", lambda ix: {})
+    found = by_resolution.get(id(res))
+    if found is not None and found[0] is res:
+        return found[1]
+    service_namespaces = {t.resource.namespace for t in res.targets}
+    if res.service is not None:
+        service_namespaces.add(res.service[1])
+    host = res.host
     cache = ctx.index.memo("references.subset-rules", lambda ix: {})
     key = (host, frozenset(consumers), frozenset(service_namespaces))
     found = cache.get(key)
@@ -44,24 +47,25 @@ def _rules(ctx, reg, host: str, consumers: set[str], service_namespaces: set[str
                 first_defining.setdefault(s, r)
         defined = sorted({s for r in applicable or rules for s in r.subsets})
         found = cache[key] = (rules, applicable, {s for r in applicable for s in r.subsets}, first_defining, defined)
+    found = (service_namespaces,) + found
+    by_resolution[id(res)] = (res, found)
     return found
 
 
 def check(resource, ctx):
-    consumers = consumer_namespaces(resource.spec.get("exportTo"), resource.namespace)
-    if not consumers:
-        return
-    reg = registry(ctx.index, ctx.settings.cluster_domain)
-    for ref in destinations(resource):
+    resolved = resolved_destinations(ctx.index, resource, ctx.settings.cluster_domain)
+    consumers = resolved.consumers
+    reg = None
+    for ref, res in resolved.refs:
+        if res is None:
+            continue  # not a host we can look up
         subset = ref.subset
-        if not isinstance(subset, str) or not subset or not checkable_host(ref.host):
+        if not isinstance(subset, str) or not subset:
             continue
-        res = resolve(reg, ref.host, resource.namespace, consumers)
-        service_namespaces = {t.resource.namespace for t in res.targets}
-        if res.service is not None:
-            service_namespaces.add(res.service[1])
-        rules, applicable, defined_here, first_defining, defined = _rules(ctx, reg, res.host, consumers,
-                                                                          service_namespaces)
+        if reg is None:
+            reg = registry(ctx.index, ctx.settings.cluster_domain)
+        service_namespaces, rules, applicable, defined_here, first_defining, defined = _rules(ctx, reg, res,
+                                                                                              consumers)
         if subset in defined_here:
             continue
         path = ref.path + ("subset",)
