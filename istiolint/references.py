@@ -417,7 +417,7 @@ class DestinationRef:
     """One destination of a VirtualService route or mirror (read only), with the fields the reference
     rules look at."""
 
-    __slots__ = ("path", "destination", "section", "mirror", "host", "subset", "port_number")
+    __slots__ = ("destination", "host", "mirror", "path", "port_number", "section", "subset")
 
     def __init__(self, path: tuple, destination: dict | None, section: str, mirror: bool) -> None:
         self.path = path  # path of the destination mapping (or of the route entry when it has none)
@@ -474,7 +474,7 @@ class ResolvedDestinations:
     host resolves to from there (None for a host we cannot look up, see `checkable_host`)."""
 
     consumers: set[str]
-    refs: list[tuple[DestinationRef, "Resolution | None"]]
+    refs: list[tuple[DestinationRef, Resolution | None]]
 
 
 def resolved_destinations(index: Index, vs: Resource, cluster_domain: str) -> ResolvedDestinations:
