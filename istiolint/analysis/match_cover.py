@@ -52,6 +52,12 @@ automata read code points through interval partitions, so products refine alphab
 integer boundaries.  All three give exactly the automata's answers (tests/test_match_cover_automata.py
 checks them against a plain greenery construction), except that a witness found stands even where
 an automaton would have been over its size limit (None before).
+
+Route shadowing reads each entry once (`http_side`) and asks `http_side_covers`, which wants only
+"proven" answers: most pairs are turned down there by string comparisons -- a header E requires that M
+does not name, a path M surely takes (``/`` when it leaves the uri open) that E does not, literal path
+starts that disagree -- before any regex is parsed (tests/test_match_cover_sides.py checks that these
+prove exactly the pairs the full decision does).
 """
 
 from __future__ import annotations
@@ -70,7 +76,11 @@ negate: Any = None
 _re2: Any = None
 
 __all__ = [
+    "HttpSide",
     "http_match_covers",
+    "http_side",
+    "http_side_covers",
+    "http_sides_cover",
     "matches_everything",
     "string_match_covers",
     "tcp_match_covers",
@@ -1481,55 +1491,182 @@ def http_match_covers(e: dict, m: dict, e_gateways: list[str], m_gateways: list[
     `e_gateways` / `m_gateways` are the ``gateways`` of the VirtualServices holding `e` and `m`
     (empty means ``[mesh]``); match-level ``gateways`` narrow them.  See the module docstring for
     the request model, and for what True, False and None promise."""
-    e_side, m_side = _http_side(e, e_gateways), _http_side(m, m_gateways)
-    if e_side is None or m_side is None:
-        return None
-    e_scope, e_port, e_uri, e_headers, e_params, e_start = e_side
-    m_scope, m_port, m_uri, m_headers, m_params, m_start = m_side
-
-    if not _http_scope_covers(e_scope, m_scope) or not _port_covers(e_port, m_port):
-        return False
-    if e_start is not None and m_start is not None and not (
-            e_start.startswith(m_start) or m_start.startswith(e_start)):
-        # The paths of M and of E start differently: no path is in both, so E cannot cover M (and an
-        # M that matches no path is not "covered" either). The usual case, decided without automata.
-        return False
-    try:
-        return _combine(_http_conditions(e_uri, m_uri, e_headers, m_headers, e_params, m_params))
-    except _Undecidable:
-        return None
+    return http_sides_cover(http_side(e, e_gateways), http_side(m, m_gateways))
 
 
-# Normalised entries by identity: route shadowing compares each entry with every earlier one of its
-# VirtualService, so normalising once per entry instead of once per pair halves its time. The cache
-# holds the entry (and gateways) it was computed from, so an id cannot be reused while cached; the
-# data is never modified during a run.
-_SIDES: dict[tuple[int, int], tuple[Any, Any, tuple | None]] = {}
-_MAX_SIDES = 4096
+class HttpSide:
+    """An HTTP match entry read once (see `http_side`): route shadowing compares each entry with many
+    others, so everything that depends on one entry alone is computed once, not once per pair."""
+
+    __slots__ = ("scope", "port", "uri", "headers", "params", "required", "named", "witness", "path_test",
+                 "_start", "_live", "_states")
+
+    def __init__(self, scope: _Scope, port: int, uri: tuple, headers: dict, params: dict) -> None:
+        self.scope, self.port, self.uri, self.headers, self.params = scope, port, uri, headers, params
+        self._start: Any = _UNSET
+        self._live: Any = _UNSET
+        self._states: dict[tuple[str, str], Any] = {}
+        # Keys whose presence the entry requires (a positive condition; pseudo-headers are always
+        # present and claims may be lists, so neither counts), and every key it says anything about:
+        # an E can cover an M only if M names every key E requires (`http_side_covers`).
+        if headers or params:
+            self.required = frozenset(
+                [("h", k) for k, conds in headers.items()
+                 if not k.startswith((":", "@")) and any(polarity for polarity, _ in conds)]
+                + [("q", k) for k in params])
+            self.named = frozenset([("h", k) for k in headers] + [("q", k) for k in params])
+        else:
+            self.required = self.named = _NO_KEYS
+        self.witness, self.path_test = _path_hints(uri)
+
+    @property
+    def start(self) -> str | None:
+        """A string every path the uri takes starts with (None: unconstrained or undecidable)."""
+        if self._start is _UNSET:
+            self._start = _language_start(self.uri)
+        return self._start
+
+    def uri_live(self) -> Tri:
+        """Does the uri match some path at all (asked of M with every E: answered once)?"""
+        if self._live is _UNSET:
+            self._live = _not(_values_empty((self.uri,), (), _DOM_URI))
+        return self._live
+
+    def state(self, space: str, key: str) -> _Keyed:
+        """The entry's constraints on one header ("h") or query parameter ("q"), read once; raises
+        _Undecidable (each time) when they cannot be read exactly."""
+        found = self._states.get((space, key))
+        if found is None:
+            try:
+                conditions = (self.headers if space == "h" else self.params).get(key, [])
+                found = _keyed_state(conditions, space == "h" and key in _PSEUDO_HEADERS)
+            except _Undecidable:
+                found = _UNREADABLE
+            self._states[(space, key)] = found
+        if found is _UNREADABLE:
+            raise _Undecidable("condition")
+        return found
 
 
-def _http_side(entry: Any, gateways: Any) -> tuple | None:
-    """(scope, port, uri, headers, query parameters, start of every path the uri matches) of an
-    HTTP match entry, or None (undecidable). The start is None when the uri is unconstrained or
-    cannot be decided."""
-    key = (id(entry), id(gateways))
-    cached = _SIDES.get(key)
-    if cached is not None and cached[0] is entry and cached[1] is gateways:
-        return cached[2]
+_UNSET = object()
+_UNREADABLE = object()
+_NO_KEYS: frozenset = frozenset()
+
+
+def _path_hints(uri: tuple) -> tuple[str | None, tuple | None]:
+    """(witness, test) of a uri language, for `http_side_covers` to turn most pairs down with a string
+    comparison or two (no regex parsed, no language built).
+
+    witness: a path the uri takes whenever it takes any (None: not known without parsing).
+    test: ("exact", t) -- the paths taken are t and t?...; ("prefix", p) -- the paths taken start with p
+    (for a regex: a start read off the pattern text, `_pattern_start`); None -- no test (everything is
+    taken, or ASCII case folding, which these comparisons do not model)."""
+    if uri == _UNCONSTRAINED:
+        return "/", None  # every path, so "/" too
+    kind = uri[0]
+    if kind == "uri-regex":
+        return None, ("prefix", _pattern_start(uri[1]).partition("?")[0])
+    if kind in ("uri-exact", "prefix"):
+        # The text itself is taken (folding keeps it): a literal that is not a path (no leading "/",
+        # "#", NUL, CR, LF, "?" in an exact) takes no path at all, and a dead M is covered by nothing.
+        test = None if uri[2] else ("exact" if kind == "uri-exact" else "prefix", uri[1])
+        return uri[1], test
+    return None, None
+
+
+_PATTERN_META = frozenset(".[](){}*+?^$|\\")
+_PATTERN_REPEAT = frozenset("*+?{")
+
+
+def _pattern_start(pattern: str) -> str:
+    """A string every member of an RE2 pattern's language starts with, read off the text without
+    parsing it (shorter than `_tree_prefix` may find, never wrong for a valid pattern): the literal
+    characters it opens with, up to the first operator. Any "|" may be a top-level alternation: then "".
+    A character followed by a repetition operator (or "{", which may be one) is not part of it."""
+    if "|" in pattern:
+        return ""
+    i = 1 if pattern.startswith("^") else 0
+    out: list[str] = []
+    n = len(pattern)
+    while i < n:
+        c = pattern[i]
+        if c == "\\":
+            nxt = pattern[i + 1] if i + 1 < n else ""
+            if not nxt or not nxt.isascii() or nxt.isalnum():
+                break  # \d, \Q, \x41, \b...: not a plain character
+            c, step = nxt, 2
+        elif c in _PATTERN_META:
+            break
+        else:
+            step = 1
+        if i + step < n and pattern[i + step] in _PATTERN_REPEAT:
+            break
+        out.append(c)
+        i += step
+    return "".join(out)
+_DOM_URI = ("dom-uri",)
+_DOM_HEADER = ("dom-header",)
+
+
+def http_side(entry: Any, gateways: Any) -> HttpSide | None:
+    """An HTTP match entry and the ``gateways`` of its VirtualService, normalised for `http_sides_cover`;
+    None when the entry cannot be read exactly (every answer about it is then None)."""
     try:
         data = _entry(entry, _HTTP_KEYS)
         fold = data.get("ignoreUriCase", False)
         if not isinstance(fold, bool):
             raise _Undecidable("ignoreUriCase is not a boolean")
         uri = _string_match(data["uri"], uri=True, fold=fold) if "uri" in data else _UNCONSTRAINED
-        side: tuple | None = (_Scope(data, gateways), _port(data.get("port")), uri, *_http_keyed(data),
-                              _language_start(uri))
+        return HttpSide(_Scope(data, gateways), _port(data.get("port")), uri, *_http_keyed(data))
     except _Undecidable:
-        side = None
-    if len(_SIDES) >= _MAX_SIDES:
-        _SIDES.clear()
-    _SIDES[key] = (entry, gateways, side)
-    return side
+        return None
+
+
+def http_sides_cover(e: HttpSide | None, m: HttpSide | None) -> Tri:
+    """`http_match_covers` for entries read by `http_side`: the same answers."""
+    if e is None or m is None:
+        return None
+    if not _http_scope_covers(e.scope, m.scope) or not _port_covers(e.port, m.port):
+        return False
+    e_start, m_start = e.start, m.start
+    if e_start is not None and m_start is not None and not (
+            e_start.startswith(m_start) or m_start.startswith(e_start)):
+        # The paths of M and of E start differently: no path is in both, so E cannot cover M (and an
+        # M that matches no path is not "covered" either). The usual case, decided without automata.
+        return False
+    try:
+        return _combine(_http_conditions(e, m))
+    except _Undecidable:
+        return None
+
+
+def http_side_covers(e: HttpSide | None, m: HttpSide | None) -> bool:
+    """``http_sides_cover(e, m) is True``, sooner: what route shadowing asks of every pair.
+
+    A key E requires (a header it matches, a query parameter) that M says nothing about may be
+    missing from a request M takes, so E cannot cover M; tested first, as it is the usual reason
+    entries of one VirtualService do not cover one another. (Only "proven" answers are cut short:
+    `http_sides_cover` can say None for such a pair, when another condition is undecidable.)"""
+    if e is None or m is None or not e.required <= m.named:
+        return False
+    # The path M surely takes (if any) must be one E takes: else E does not cover M, or M takes no path
+    # and is dead on its own (never "covered"). Both sides' literal starts must agree for the same reason.
+    witness, test = m.witness, e.path_test
+    if test is not None:
+        if witness is not None:
+            if test[0] == "exact":
+                if witness != test[1] and not witness.startswith(test[1] + "?"):
+                    return False
+            elif not witness.startswith(test[1]):
+                return False
+        other = m.path_test
+        if other is not None:
+            e_start, m_start = test[1], other[1]
+            if not (e_start.startswith(m_start) or m_start.startswith(e_start)):
+                return False
+            if test[0] == "exact" and len(m_start) > len(e_start) and m_start[len(e_start)] != "?":
+                return False  # every path of M is longer than E's exact one, and not by a query string
+    return http_sides_cover(e, m) is True
 
 
 def _language_start(key: Any) -> str | None:
@@ -1549,29 +1686,24 @@ def _language_start(key: Any) -> str | None:
     return os.path.commonprefix(texts) if texts else key[1]  # no member at all: any start is right
 
 
-def _http_conditions(e_uri, m_uri, e_headers, m_headers, e_params, m_params):
+def _http_conditions(e: HttpSide, m: HttpSide):
     """Yield one tri-state per condition, cheapest first, so the caller can stop at a False."""
-    dom_uri = ("dom-uri",)
-    m_uri_pos = () if m_uri == _UNCONSTRAINED else (m_uri,)
+    m_uri_pos = () if m.uri == _UNCONSTRAINED else (m.uri,)
     if m_uri_pos:
-        yield _not(_values_empty(m_uri_pos, (), dom_uri))  # an M uri matching no path: dead
-    if e_uri != _UNCONSTRAINED:
-        yield _values_included(m_uri_pos, (), (e_uri,), (), dom_uri)
+        yield m.uri_live()  # an M uri matching no path: dead
+    if e.uri != _UNCONSTRAINED:
+        yield _values_included(m_uri_pos, (), (e.uri,), (), _DOM_URI)
 
     # Keys M constrains but E does not are still checked for M being satisfiable at all.
-    for key in sorted(set(e_headers) | set(m_headers)):
+    e_headers, m_headers = e.headers, m.headers
+    for key in sorted(e_headers.keys() | m_headers.keys()):
         if key.startswith(_CLAIM_PREFIX):
             if key in e_headers:
                 yield _claim_covers(e_headers[key], m_headers.get(key))
             continue
-        always = key in _PSEUDO_HEADERS
-        e_state = _keyed_state(e_headers.get(key, []), always)
-        m_state = _keyed_state(m_headers.get(key, []), always)
-        yield _keyed_covers(e_state, m_state, ("dom-header",))
-    for key in sorted(set(e_params) | set(m_params)):
-        e_state = _keyed_state(e_params.get(key, []), False)
-        m_state = _keyed_state(m_params.get(key, []), False)
-        yield _keyed_covers(e_state, m_state, None)
+        yield _keyed_covers(e.state("h", key), m.state("h", key), _DOM_HEADER)
+    for key in sorted(e.params.keys() | m.params.keys()):
+        yield _keyed_covers(e.state("q", key), m.state("q", key), None)
 
 
 def matches_everything(entry: dict, kind: str = "http") -> bool:
