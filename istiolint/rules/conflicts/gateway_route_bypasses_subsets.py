@@ -171,23 +171,22 @@ def _host(host: Any, namespace: Any, domain: str) -> str | None:
     return expanded.lower() if expanded else None
 
 
-def _splitters(index, domain: str) -> dict[str, list[tuple]]:
+def _splitters(mesh_bound: list, hosts: _Hosts) -> dict[str, list[tuple]]:
     """Expanded host -> [(mesh VirtualService, path of its first subset, subset names)] for hosts a mesh
     VirtualService routes by subset."""
     out: dict[str, list[tuple]] = {}
-    for vs in index.of_kind("VirtualService"):
-        if not any(r.mesh for r in effective_gateway_refs(vs.get(("spec", "gateways")), vs.namespace)):
-            continue
-        hosts = vs.get(("spec", "hosts"))
-        own = {_host(h, vs.namespace, domain) for h in (hosts if isinstance(hosts, list) else ())}
+    for vs in mesh_bound:
+        with_subset = [(path, destination) for path, destination in _destinations(vs) if _subset(destination)]
+        if not with_subset:
+            continue  # most VirtualServices route without subsets: their hosts need no expanding
+        declared = vs.get(("spec", "hosts"))
+        own = {hosts.expand(h, vs.namespace) for h in (declared if isinstance(declared, list) else ())}
         own.discard(None)
         if not own:
             continue
         found: dict[str, tuple] = {}
-        for path, destination in _destinations(vs):
-            if not _subset(destination):
-                continue
-            host = _host(destination.get("host"), vs.namespace, domain)
+        for path, destination in with_subset:
+            host = hosts.expand(destination.get("host"), vs.namespace)
             if host not in own:
                 continue
             if host not in found:
@@ -197,6 +196,24 @@ def _splitters(index, domain: str) -> dict[str, list[tuple]]:
         for host, entry in found.items():
             out.setdefault(host, []).append(entry)
     return out
+
+
+class _Hosts:
+    """`_host` of each (host, namespace), once per build: routes name the same few hosts over and over."""
+
+    def __init__(self, domain: str) -> None:
+        self.domain = domain
+        self._expanded: dict[tuple, str | None] = {}
+
+    def expand(self, host: Any, namespace: Any) -> str | None:
+        if not isinstance(host, str):
+            return None
+        key = (host, namespace)  # a Resource's namespace: a string or None
+        try:
+            return self._expanded[key]
+        except KeyError:
+            found = self._expanded[key] = _host(host, namespace, self.domain)
+            return found
 
 
 def _destinations(vs: Any) -> Iterator[tuple[tuple, dict]]:
@@ -214,18 +231,23 @@ def _build(index, domain: str) -> SubsetRouting:
     """Every gateway route destination without subset whose host a mesh VirtualService (another object)
     routes by subset, kept per host and indexed from both sides."""
     out = SubsetRouting()
-    by_host = _splitters(index, domain)
-    if not by_host:
-        return out
+    mesh_bound, gateway_bound = [], []
     for vs in index.of_kind("VirtualService"):
         refs = effective_gateway_refs(vs.get(("spec", "gateways")), vs.namespace)
+        if any(r.mesh for r in refs):
+            mesh_bound.append(vs)
         gateways = [r.key for r in refs if not r.mesh]
-        if not gateways:
-            continue
+        if gateways:
+            gateway_bound.append((vs, gateways))
+    hosts = _Hosts(domain)
+    by_host = _splitters(mesh_bound, hosts)
+    if not by_host:
+        return out
+    for vs, gateways in gateway_bound:
         for path, destination in _destinations(vs):
             if _subset(destination):
                 continue
-            host = _host(destination.get("host"), vs.namespace, domain)
+            host = hosts.expand(destination.get("host"), vs.namespace)
             splitters = by_host.get(host) if host else None
             if not splitters:
                 continue
