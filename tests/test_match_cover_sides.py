@@ -14,7 +14,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from istiolint.analysis import match_cover as mc
-from istiolint.analysis.match_cover import http_match_covers, http_side, http_side_covers, http_sides_cover
+from istiolint.analysis.match_cover import (
+    http_match_covers,
+    http_side,
+    http_side_covers,
+    http_sides,
+    http_sides_cover,
+)
 from istiolint.rules.routing import ordered
 
 try:
@@ -74,12 +80,14 @@ def entries(draw):
 
 
 @settings(max_examples=600)
-@given(entries(), entries(), st.sampled_from([[], ["gw"], ["gw", "mesh"]]))
+@given(entries(), entries(), st.sampled_from([[], ["gw"], ["gw", "mesh"], [3], "gw"]))
 def test_quick_checks_prove_exactly_the_full_decisions_pairs(e, m, gateways):
     full = http_match_covers(e, m, gateways, gateways)
     e_side, m_side = http_side(e, gateways), http_side(m, gateways)
     assert http_sides_cover(e_side, m_side) is full
     assert http_side_covers(e_side, m_side) is (full is True)
+    e_side, m_side = http_sides([e, m], gateways)  # the scope read once for both
+    assert http_sides_cover(e_side, m_side) is full
 
 
 @pytest.mark.parametrize("e, m, proven", [

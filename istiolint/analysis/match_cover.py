@@ -80,6 +80,7 @@ __all__ = [
     "http_match_covers",
     "http_side",
     "http_side_covers",
+    "http_sides",
     "http_sides_cover",
     "matches_everything",
     "string_match_covers",
@@ -1260,7 +1261,7 @@ _CLAIM_PREFIX = "@request.auth.claims"
 def _entry(entry: Any, allowed: frozenset) -> dict:
     if not isinstance(entry, dict):
         raise _Undecidable("match entry is not a mapping")
-    if set(entry) - allowed:
+    if not allowed.issuperset(entry):
         raise _Undecidable("unknown match key")
     # A JSON null is pruned by the API server for these (non-nullable) fields: same as absent.
     return {k: v for k, v in entry.items() if v is not None}
@@ -1611,13 +1612,36 @@ _DOM_HEADER = ("dom-header",)
 def http_side(entry: Any, gateways: Any) -> HttpSide | None:
     """An HTTP match entry and the ``gateways`` of its VirtualService, normalised for `http_sides_cover`;
     None when the entry cannot be read exactly (every answer about it is then None)."""
+    return _read_http_side(entry, gateways, None)
+
+
+def http_sides(entries: Iterable[Any], gateways: Any) -> list[HttpSide | None]:
+    """`http_side` of each of the entries of one VirtualService (the same answers, sooner: where an
+    entry exists is read once for all the entries that set no gateways or sources of their own)."""
+    try:
+        plain: _Scope | None = _Scope({}, gateways)
+    except _Undecidable:
+        plain = None  # the VirtualService's gateways cannot be read: each entry finds out on its own
+    return [_read_http_side(entry, gateways, plain) for entry in entries]
+
+
+_SCOPE_KEYS = ("gateways", "sourceLabels", "sourceNamespace")
+_KEYED_KEYS = ("headers", "withoutHeaders", "queryParams", "method", "authority", "scheme")
+
+
+def _read_http_side(entry: Any, gateways: Any, plain: _Scope | None) -> HttpSide | None:
     try:
         data = _entry(entry, _HTTP_KEYS)
         fold = data.get("ignoreUriCase", False)
         if not isinstance(fold, bool):
             raise _Undecidable("ignoreUriCase is not a boolean")
         uri = _string_match(data["uri"], uri=True, fold=fold) if "uri" in data else _UNCONSTRAINED
-        return HttpSide(_Scope(data, gateways), _port(data.get("port")), uri, *_http_keyed(data))
+        if plain is not None and not any(k in data for k in _SCOPE_KEYS):
+            scope = plain  # never modified: shared by the entries of one VirtualService
+        else:
+            scope = _Scope(data, gateways)
+        keyed = _http_keyed(data) if any(k in data for k in _KEYED_KEYS) else ({}, {})
+        return HttpSide(scope, _port(data.get("port")), uri, *keyed)
     except _Undecidable:
         return None
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ...analysis.match_cover import http_match_covers, http_side, http_side_covers, matches_everything, tcp_match_covers
+from ...analysis.match_cover import http_match_covers, http_side_covers, http_sides, matches_everything, tcp_match_covers
 from ...hosts import MESH_GATEWAY, resolve_gateway_ref
 from .cover_index import CoverCandidates
 
@@ -203,18 +203,18 @@ def compute(resource: Any, kind: str) -> Analysis:
     # Many HTTP entries: ask match_cover only about the earlier entries that may cover each one (see
     # cover_index); a few: every earlier entry, which is cheaper than indexing them.
     index = CoverCandidates() if kind == HTTP and sum(len(r.entries or ()) for r in out.rules) > INDEX_FROM else None
+    # HTTP: each entry read once (match_cover.http_sides), not once per pair
+    sides = http_sides([m.data for r in out.rules for m in r.entries or ()], gateways) if kind == HTTP else []
     earlier: list[Entry] = []
-    sides: list[Any] = []  # HTTP: each entry read once (match_cover.http_side), not once per pair
     for rule in out.rules:
         for m in rule.entries or ():
             if kind == HTTP:
-                side = http_side(m.data, gateways)
+                side = sides[len(earlier)]
                 if side is not None:  # an entry that cannot be read exactly is covered by none (None)
                     for k in (range(len(earlier)) if index is None else index.candidates(m.data)):
                         if http_side_covers(sides[k], side):
                             out.cover[(m.rule, m.index)] = earlier[k]
                             break
-                sides.append(side)
             else:
                 for e in earlier:
                     if covers(kind, e, m, gateways, gateways):

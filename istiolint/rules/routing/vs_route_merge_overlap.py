@@ -23,10 +23,11 @@ from bisect import bisect_left
 from dataclasses import dataclass, field
 from typing import Any, Hashable
 
+from ...analysis.match_cover import http_side_covers, http_sides
 from ...hosts import host_covers, normalize_host
 from ..gateway.binding import HTTP_PROTOCOLS, gateway_index, is_istio_gateway, server_protocol, server_route_kind
 from .cover_index import CoverCandidates, freeze
-from .ordered import HTTP, Entry, analysis, covers, is_catch_all
+from .ordered import HTTP, Entry, analysis, is_catch_all
 
 CODE = "IL304"
 KINDS = ("VirtualService",)
@@ -199,13 +200,19 @@ class _Pool:
                 orders.sort()
             self._orders_by_action.append(by_action)
         self._related: dict[int, dict[int, str]] | None = None
+        self._sides: list[Any] | None = None
+
+    def _side(self, c: int) -> Any:
+        """Class ``c``'s match entry read once for match_cover (on this gateway only)."""
+        if self._sides is None:
+            self._sides = http_sides([entry.data for entry in self._data], [self.gateway_key])
+        return self._sides[c]
 
     def _covers(self, e: int, m: int) -> bool:
         key = (self._frozen[e], self._frozen[m], self.gateway_key)
         found = self._covered.get(key)
         if found is None:
-            found = self._covered[key] = covers(HTTP, self._data[e], self._data[m],
-                                                [self.gateway_key], [self.gateway_key])
+            found = self._covered[key] = http_side_covers(self._side(e), self._side(m))
         return found
 
     def related(self, c: int) -> dict[int, str]:
