@@ -8,12 +8,12 @@ from __future__ import annotations
 import gc
 import os
 import sys
-from .record import field, record
 from functools import partial
 from pathlib import Path
 from typing import IO, Iterator
 
 from .finding import Finding, Severity
+from .record import field, record
 
 YAML_SUFFIXES = (".yaml", ".yml", ".json")
 SKIPPED_DIRS = frozenset((".git", ".hg", ".svn", "node_modules", "__pycache__", ".venv", ".tox"))

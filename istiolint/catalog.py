@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import json
 import re
-from .record import field, record
-from functools import cached_property
 from pathlib import Path
 
 from ._data import find_data_dir
 from .finding import Severity
+from .record import field, record
 
 CODE_RE = re.compile(r"IL\d{3}\Z")
 NAME_RE = re.compile(r"[a-z][a-z0-9]*(-[a-z0-9]+)*\Z")
@@ -67,6 +66,9 @@ class CatalogError(Exception):
 @record
 class Catalog:
     entries: tuple[RuleEntry, ...]
+    # module -> the KINDS its source declares (None: import it to know), as rules/catalog.json recorded
+    # them when it was generated; a module missing here is read at run time (engine.declared_kinds).
+    declared_kinds: dict[str, tuple[str, ...] | None] = field(default_factory=dict, compare=False, repr=False)
     by_code: dict[str, RuleEntry] = field(init=False)
     by_name: dict[str, RuleEntry] = field(init=False)
 
@@ -169,7 +171,8 @@ def _read_prebuilt(path: Path, signature: str) -> Catalog | None:
             fields["istio_codes"] = tuple(fields["istio_codes"])
             fields["references"] = tuple(fields["references"])
             entries.append(RuleEntry(severity=Severity.parse(item["severity"]), **fields))
-        return Catalog(tuple(entries))
+        declared = {module: None if kinds is None else tuple(kinds) for module, kinds in data["kinds"].items()}
+        return Catalog(tuple(entries), declared)
     except (OSError, ValueError, KeyError, TypeError):
         return None  # absent or unreadable: parse the YAML
 
@@ -185,8 +188,13 @@ def prebuilt_json(directory: Path | None = None) -> str:
         item = {name: getattr(entry, name) for name in _ENTRY_FIELDS}
         item["severity"] = entry.severity.label
         entries.append(item)
+    from .engine import declared_kinds
+
+    # What each module's source declares, so that a run need not read ~70 sources to pick the rules
+    # that apply (tests check it against the sources: edit KINDS, regenerate this file).
+    kinds = {e.module: (None if (k := declared_kinds(e.module)) is None else list(k)) for e in catalog.entries}
     data = {"generated_by": "python scripts/update_readme.py (from rules/*.yaml; do not edit)",
-            "signature": _signature(files, texts), "entries": entries}
+            "signature": _signature(files, texts), "entries": entries, "kinds": kinds}
     return json.dumps(data, indent=1, ensure_ascii=False) + "\n"
 
 

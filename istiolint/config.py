@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import os
 import re
-from .record import field, record
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable
 
 from .finding import Severity
+from .record import field, record
 
 YAML_NAMES = (".istiolint.yaml", ".istiolint.yml")
 PYPROJECT = "pyproject.toml"

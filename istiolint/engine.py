@@ -13,7 +13,6 @@ from __future__ import annotations
 import functools
 import importlib
 import re
-from .record import field, record
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
@@ -22,6 +21,7 @@ from .finding import Finding, Related, ResourceRef, Severity
 from .loader import SourceFile
 from .model import Index, Resource
 from .paths import format_path
+from .record import field, record
 
 INTERNAL_ERROR = "internal-error"
 
@@ -132,7 +132,7 @@ def run_rules(
     groups = list(families.values())
     workers = parallel.rule_workers(len(index.resources), len(groups), jobs)
     if workers > 1:
-        costs = [sum(_estimated_cost(runnable[i], index) for i in group) for group in groups]
+        costs = [sum(_estimated_cost(catalog, runnable[i], index) for i in group) for group in groups]
         done = parallel.map_rules(job, [[runnable[i] for i in group] for group in groups], workers, costs)
         if done is not None:  # None: the processes failed, run the rules here
             parts = [None] * len(runnable)
@@ -150,8 +150,14 @@ def run_rules(
 def _may_apply(catalog: Catalog, entry: RuleEntry, present: frozenset[str]) -> bool:
     """Can this rule find anything here? Decided from its source when that says plainly (then a rule
     for kinds absent from the input is not even imported); otherwise the rule is loaded to know."""
-    kinds = declared_kinds(entry.module)
+    kinds = _kinds_of(catalog, entry)
     return kinds is None or "*" in kinds or not present.isdisjoint(kinds)
+
+
+def _kinds_of(catalog: Catalog, entry: RuleEntry) -> tuple[str, ...] | None:
+    if entry.module in catalog.declared_kinds:  # recorded in rules/catalog.json
+        return catalog.declared_kinds[entry.module]
+    return declared_kinds(entry.module)
 
 
 # Routes make VirtualServices the largest objects of most inputs and the costliest to check; a rule
@@ -160,10 +166,10 @@ _KIND_WEIGHT = {"VirtualService": 4.0}
 _ANY_KIND_WEIGHT = 0.25
 
 
-def _estimated_cost(entry: RuleEntry, index: Index) -> float:
+def _estimated_cost(catalog: Catalog, entry: RuleEntry, index: Index) -> float:
     """How long a rule will take, roughly, from the resources it visits (only to start the long rules
     first when several processes share them: a wrong guess costs balance, never findings)."""
-    kinds = declared_kinds(entry.module)
+    kinds = _kinds_of(catalog, entry)
     if kinds is None or "*" in kinds:
         return len(index.resources) * _ANY_KIND_WEIGHT
     return sum(len(index.of_kind(k)) * _KIND_WEIGHT.get(k, 1.0) for k in kinds)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from .record import field, record
 from enum import IntEnum
+
+from .record import field, record
 
 
 class Severity(IntEnum):

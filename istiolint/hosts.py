@@ -22,8 +22,9 @@ that (runtime) view.
 from __future__ import annotations
 
 from bisect import bisect_left
-from .record import record
 from typing import Any
+
+from .record import record
 
 __all__ = [
     "DEFAULT_CLUSTER_DOMAIN",

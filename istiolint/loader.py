@@ -16,7 +16,6 @@ which costs one small tuple per node and no path tuples.
 from __future__ import annotations
 
 import re
-from .record import field, record
 from typing import Any, Iterable
 
 from ruamel.yaml.error import YAMLError
@@ -31,6 +30,8 @@ from ruamel.yaml.events import (
     SequenceStartEvent,
     StreamEndEvent,
 )
+
+from .record import field, record
 
 # Limits that keep hostile input from exhausting memory or recursion in later stages.
 MAX_DEPTH = 100  # Kubernetes objects nest ~20 deep; deeper input is a mistake or an attack.

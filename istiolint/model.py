@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from .record import field, record
 from functools import cached_property
 from typing import Any, Callable, Iterable, Iterator
 
 from .finding import ResourceRef
 from .loader import Document, SourceFile
+from .record import field, record
 
 ISTIO_GROUPS = frozenset((
     "networking.istio.io", "security.istio.io", "telemetry.istio.io", "extensions.istio.io",

@@ -18,12 +18,12 @@ import base64
 import binascii
 import json
 import re
-from .record import record
 from pathlib import Path
 from typing import Any, Iterable
 
 from ._data import find_data_dir
 from .paths import format_path
+from .record import record
 
 
 @record(frozen=True)

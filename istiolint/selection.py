@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from .record import field, record
 
 from .catalog import Catalog, RuleEntry
 from .finding import Severity
+from .record import field, record
 
 
 class SelectionError(ValueError):

@@ -18,12 +18,12 @@ silences nothing (or names no rule at all) can be reported as ``unused-suppressi
 from __future__ import annotations
 
 import re
-from .record import field, record
 from fnmatch import fnmatchcase
 from typing import Iterable
 
 from .finding import Finding, ResourceRef, Severity
 from .paths import format_path
+from .record import field, record
 
 IGNORE_ANNOTATION = "istiolint.io/ignore"
 GALLEY_ANNOTATION = "galley.istio.io/analyze-suppress"

@@ -7,10 +7,10 @@ ReplicationController) as a pod, so selectors can be checked without a cluster.
 
 from __future__ import annotations
 
-from .record import record
 from typing import Any, Callable
 
 from .model import Index, Resource
+from .record import record
 
 # kind → path of the pod template inside the object.
 POD_TEMPLATE_PATHS: dict[str, tuple] = {

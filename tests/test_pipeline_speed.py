@@ -300,6 +300,12 @@ def test_kinds_read_from_rule_sources_are_the_declared_kinds():
     assert declared_kinds("tests.failing_rule") is None  # outside the package: imported to know
 
 
+def test_the_prebuilt_catalog_records_each_rules_declared_kinds():
+    catalog = load_catalog()
+    assert catalog.declared_kinds, "rules/catalog.json is used (its signature matches rules/*.yaml)"
+    assert catalog.declared_kinds == {e.module: declared_kinds(e.module) for e in catalog.entries}
+
+
 def test_prebuilt_catalog_is_in_sync():
     committed = (ROOT / "rules" / PREBUILT).read_text(encoding="utf-8")
     assert committed == prebuilt_json(), "run: python scripts/update_readme.py"

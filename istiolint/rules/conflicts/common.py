@@ -28,9 +28,9 @@ Everything here reads resources defensively and never raises.
 from __future__ import annotations
 
 import heapq
-from ...record import record
 from typing import Any, Callable, Iterable
 
+from ...record import record
 from ...workloads import Workload
 
 # --------------------------------------------------------------------------- order and sides

@@ -22,9 +22,9 @@ that host: the gateway answers 404. Istio reports this as IST0138 (GatewayDuplic
 
 from __future__ import annotations
 
-from ...record import field, record
 from typing import Any, Iterator
 
+from ...record import field, record
 from ...workloads import workloads
 from ..gateway.servers import is_istio_gateway, selector_of, servers_of
 from .common import Claim, Pool, SelectorIndex, capped, format_labels, joined, label, listed

@@ -20,9 +20,9 @@ two selector-less ones of one namespace.
 
 from __future__ import annotations
 
-from ...record import field, record
 from typing import Any, Callable
 
+from ...record import field, record
 from ...workloads import workloads
 from .common import MAX_NAMED, Claim, Overlap, Pool, SelectorIndex, by_namespace, str_labels
 

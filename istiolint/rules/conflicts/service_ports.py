@@ -19,9 +19,9 @@ the workload and the other Services (the Service is what a change usually touche
 
 from __future__ import annotations
 
-from ...record import field, record
 from typing import Any, Callable
 
+from ...record import field, record
 from ...workloads import Workload, services_selecting, workloads
 from ...protocols import declared_protocol
 from .common import identity, in_mesh, label, namespace_objects

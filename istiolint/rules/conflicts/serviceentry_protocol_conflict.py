@@ -18,9 +18,9 @@ port, listing each host and port with the other ServiceEntries' protocols.
 
 from __future__ import annotations
 
-from ...record import field, record
 from typing import Iterator
 
+from ...record import field, record
 from .common import (
     ALL,
     Claim,

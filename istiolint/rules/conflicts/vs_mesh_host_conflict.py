@@ -26,11 +26,11 @@ VirtualServices for one host cost a thousand short findings, not a million pairs
 
 from __future__ import annotations
 
-from ...record import field, record
 from typing import Any, Iterator
 
 from ...finding import Severity
 from ...hosts import effective_gateway_refs, expand_short_name, hosts_intersect, is_wildcard
+from ...record import field, record
 from .common import Claim, Pool, capped, describe_scope, export_scope, joined, label, listed, shared_scope
 
 CODE = "IL310"

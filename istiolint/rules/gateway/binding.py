@@ -12,19 +12,18 @@ built once per run through ``Index.memo``.
 
 from __future__ import annotations
 
-from ...record import field, record
 from typing import Any
 
 from ...hosts import (
     GatewayRef,
     HostIndex,
     expand_short_name,
-    hosts_intersect,
     resolve_gateway_ref,
     server_host_admits,
     split_namespaced_host,
 )
 from ...protocols import HTTP_FAMILY
+from ...record import field, record
 
 ISTIO_NETWORKING = "networking.istio.io"
 K8S_GATEWAY_API = "gateway.networking.k8s.io"

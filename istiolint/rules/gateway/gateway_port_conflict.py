@@ -31,12 +31,12 @@ which also stops at the first match per server.
 
 from __future__ import annotations
 
-from ...record import field, record
 from itertools import combinations
 from typing import Any, Iterable, Iterator
 
 from ...finding import Severity
 from ...hosts import hosts_intersect
+from ...record import field, record
 from ...workloads import workloads
 from .servers import HTTP, OPAQUE, SNI, Server, is_istio_gateway, selector_of, servers_of
 

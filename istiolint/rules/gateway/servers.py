@@ -8,11 +8,11 @@ the wrong type reads as absent.
 
 from __future__ import annotations
 
-from ...record import record
 from typing import Any
 
 from ...hosts import split_namespaced_host
 from ...protocols import HTTP_FAMILY, PROTOCOLS, parse_protocol  # noqa: F401 (re-exported)
+from ...record import record
 
 # protocol.IsTLS(): servers that must have a tls block.
 TLS_FAMILY = frozenset(("HTTPS", "TLS"))

@@ -16,13 +16,13 @@ components write them: ``sidecar.istio.io/status``, ``gateway.istio.io/controlle
 from __future__ import annotations
 
 import functools
-from ...record import record
 from typing import Any, Iterator
 
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
 from ...data.annotations import ANNOTATIONS
+from ...record import record
 from ...workloads import POD_TEMPLATE_PATHS
 from .common import as_dict
 

@@ -16,7 +16,6 @@ Facts from the EnvoyFilter API and Istio's patch code:
 from __future__ import annotations
 
 from ...record import record
-
 from ..bounds import capped
 from .common import as_dict, as_list, int_value
 
