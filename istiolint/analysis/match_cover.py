@@ -63,7 +63,6 @@ prove exactly the pairs the full decision does).
 from __future__ import annotations
 
 import functools
-import ipaddress
 import os
 from bisect import bisect_right
 from collections.abc import Iterable
@@ -720,7 +719,7 @@ def _partition(classes: Iterable[Charclass]) -> tuple[list[int], list[int], dict
 class _DFA:
     """A complete DFA over the pieces of a partition of Unicode; state 0 is the initial state."""
 
-    __slots__ = ("starts", "piece_at", "rows", "finals", "live", "escapable", "prefix")
+    __slots__ = ("escapable", "finals", "live", "piece_at", "prefix", "rows", "starts")
 
     def __init__(self, starts: list[int], piece_at: list[int], rows: list[list[int]], finals: frozenset[int]):
         self.starts = starts
@@ -1306,12 +1305,19 @@ def _vs_gateways(value: Any) -> tuple[str, ...]:
     return gws if gws else ("mesh",)  # a VirtualService without gateways binds to sidecars
 
 
+def _ip_network(text: str) -> Any:
+    # ipaddress is imported when a subnet is first read: most runs have none.
+    import ipaddress
+
+    return ipaddress.ip_network(text, strict=False)
+
+
 def _networks(values: tuple[str, ...]) -> list:
     out = []
     for text in values:
         try:
             # Istio accepts "a.b.c.d/n" (host bits allowed, Envoy masks them) or a bare address.
-            out.append(ipaddress.ip_network(text.strip(), strict=False))
+            out.append(_ip_network(text.strip()))
         except ValueError as exc:
             raise _Undecidable("bad subnet") from exc
     return out
@@ -1499,8 +1505,20 @@ class HttpSide:
     """An HTTP match entry read once (see `http_side`): route shadowing compares each entry with many
     others, so everything that depends on one entry alone is computed once, not once per pair."""
 
-    __slots__ = ("scope", "port", "uri", "headers", "params", "required", "named", "witness", "path_test",
-                 "_start", "_live", "_states")
+    __slots__ = (
+        "_live",
+        "_start",
+        "_states",
+        "headers",
+        "named",
+        "params",
+        "path_test",
+        "port",
+        "required",
+        "scope",
+        "uri",
+        "witness",
+    )
 
     def __init__(self, scope: _Scope, port: int, uri: tuple, headers: dict, params: dict) -> None:
         self.scope, self.port, self.uri, self.headers, self.params = scope, port, uri, headers, params
@@ -1786,9 +1804,11 @@ def _subnets_covered(e_nets: list, m_nets: list) -> bool:
     if not e_nets:
         return True
     if not m_nets:
-        m_nets = [ipaddress.ip_network("0.0.0.0/0"), ipaddress.ip_network("::/0")]
+        m_nets = [_ip_network("0.0.0.0/0"), _ip_network("::/0")]
     # Collapsing gives the canonical set of maximal blocks; a CIDR block inside the union of
     # blocks is then inside one of them.
+    import ipaddress
+
     merged = {
         4: list(ipaddress.collapse_addresses(n for n in e_nets if n.version == 4)),
         6: list(ipaddress.collapse_addresses(n for n in e_nets if n.version == 6)),

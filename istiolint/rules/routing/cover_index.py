@@ -25,7 +25,8 @@ exactly those of the pairwise comparison.
 
 from __future__ import annotations
 
-from typing import Any, Hashable
+from collections.abc import Hashable
+from typing import Any
 
 
 def freeze(value: Any) -> Hashable:

@@ -16,11 +16,17 @@ hides nothing on sidecars; on gateways subnets are not evaluated and the first m
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
-from ...analysis.match_cover import http_match_covers, http_side_covers, http_sides, matches_everything, tcp_match_covers
+from ...analysis.match_cover import (
+    http_match_covers,
+    http_side_covers,
+    http_sides,
+    matches_everything,
+    tcp_match_covers,
+)
 from ...hosts import MESH_GATEWAY, resolve_gateway_ref
+from ...record import field, record
 from .cover_index import CoverCandidates
 
 HTTP, TCP, TLS = "http", "tcp", "tls"
@@ -68,7 +74,7 @@ def effective_gateways(data: Any, gateways: Any) -> set:
 # --------------------------------------------------------------------------- rules and entries
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Entry:
     """One match entry of a route, or the implicit catch-all of a route without ``match``."""
 
@@ -101,7 +107,7 @@ class Entry:
         return text + (f" ({', '.join(names)})" if names else "")
 
 
-@dataclass
+@record
 class Rule:
     index: int
     raw: Any
@@ -163,7 +169,7 @@ def is_catch_all(entry: Entry) -> bool:
 # --------------------------------------------------------------------------- the analysis
 
 
-@dataclass
+@record
 class Analysis:
     kind: str
     gateways: Any

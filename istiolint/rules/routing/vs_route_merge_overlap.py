@@ -20,12 +20,19 @@ from __future__ import annotations
 
 import heapq
 from bisect import bisect_left
-from dataclasses import dataclass, field
-from typing import Any, Hashable
+from collections.abc import Hashable
+from typing import Any
 
 from ...analysis.match_cover import http_side_covers, http_sides
 from ...hosts import host_covers, normalize_host
-from ..gateway.binding import HTTP_PROTOCOLS, gateway_index, is_istio_gateway, server_protocol, server_route_kind
+from ...record import field, record
+from ..gateway.binding import (
+    HTTP_PROTOCOLS,
+    gateway_index,
+    is_istio_gateway,
+    server_protocol,
+    server_route_kind,
+)
 from .cover_index import CoverCandidates, freeze
 from .ordered import HTTP, Entry, analysis, is_catch_all
 
@@ -36,7 +43,7 @@ MAX_LISTED = 4  # other overlapping entries named after the first one, before "a
 MAX_RELATED = 5
 
 
-@dataclass
+@record
 class MergeGroups:
     # (gateway "ns/name", scope, virtual host) -> VirtualServices, each once, input order.
     # scope: ("port", n) for plain HTTP servers (one route configuration per port), ("server", i, n)
@@ -44,7 +51,7 @@ class MergeGroups:
     # the input (then only identical VirtualService hosts are grouped).
     groups: dict[tuple, list[Any]] = field(default_factory=dict)
     by_vs: dict[int, list[tuple]] = field(default_factory=dict)
-    pools: dict[tuple, "_Pool"] = field(default_factory=dict)  # per key, built when first asked
+    pools: dict[tuple, _Pool] = field(default_factory=dict)  # per key, built when first asked
 
 
 def _intersection(server_host: str, vs_host: str) -> str | None:
@@ -149,7 +156,7 @@ def _candidates(result: Any, port: int | None) -> list[tuple[Entry, Any]]:
 # --------------------------------------------------------------------------- one merged virtual host
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class _Row:
     """One live entry of one member VirtualService of a merge group."""
 
