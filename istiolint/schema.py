@@ -166,7 +166,10 @@ class SchemaStore:
     def _validator(self, relative: str) -> Any:
         validator = self._validators.get(relative)
         if validator is None:
-            import jsonschema_rs  # here, not at the top: start-up time matters when nothing is validated
+            from .jsonschema_import import import_jsonschema_rs
+
+            # Here, not at the top: start-up time matters when nothing is validated.
+            jsonschema_rs = import_jsonschema_rs()
 
             # The API server checks string formats it knows (byte = base64, date-time); int32 and
             # double are only hints to clients, and unknown formats are ignored here as there.
