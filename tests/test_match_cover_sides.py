@@ -188,3 +188,31 @@ def test_pattern_start_begins_every_match(parts):
             text = "".join(chars)
             if compiled.fullmatch(text):
                 assert text.startswith(start), (pattern, text, start)
+
+
+def _index():
+    memo: dict = {}
+    return SimpleNamespace(memo=lambda key, build: memo[key] if key in memo else memo.setdefault(key, build(None)))
+
+
+@pytest.mark.parametrize("routes, dead", [
+    ([{"match": [{"uri": {"prefix": "/a"}}]}, {"match": [{"uri": {"exact": "/a/b"}}, {"uri": {"exact": "/b"}}]}],
+     {(1, 0)}),
+    ([{"match": [{"uri": {"exact": "/a"}}]}, {"match": [{"uri": {"exact": "/b"}}], "name": "b"}, {"route": []}], set()),
+    ("not a list", set()),
+])
+def test_memoised_analysis_reads_rules_again_when_nothing_is_dead(routes, dead):
+    """Only route lists with a dead entry are kept whole; asked again, the others read their rules anew,
+    the same as the first time."""
+    spec = {"http": routes}
+    resource = SimpleNamespace(namespace="ns", get=lambda path: spec.get(path[1]))
+    index = _index()
+    first = ordered.analysis(resource, ordered.HTTP, index)
+    again = ordered.analysis(resource, ordered.HTTP, index)
+    assert set(first.cover) == set(again.cover) == dead
+    assert (again is first) is bool(dead)
+    shape = [[(r.index, r.raw, [(e.index, e.data) for e in r.entries or ()]) for r in a.rules] for a in (first, again)]
+    assert shape[0] == shape[1]
+    assert again.shadowed_rules() == first.shadowed_rules()
+    assert [(e.path, c.path) for e, c in again.redundant_entries()] == [(e.path, c.path) for e, c in
+                                                                       first.redundant_entries()]

@@ -26,7 +26,7 @@ from ...analysis.match_cover import (
     tcp_match_covers,
 )
 from ...hosts import MESH_GATEWAY, resolve_gateway_ref
-from ...record import field, record
+from ...record import record
 from .cover_index import CoverCandidates
 
 HTTP, TCP, TLS = "http", "tcp", "tls"
@@ -169,12 +169,24 @@ def is_catch_all(entry: Entry) -> bool:
 # --------------------------------------------------------------------------- the analysis
 
 
-@record
 class Analysis:
-    kind: str
-    gateways: Any
-    rules: list[Rule] = field(default_factory=list)
-    cover: dict[tuple[int, int | None], Entry] = field(default_factory=dict)
+    """The route list of one kind of a VirtualService: its rules (read when first asked, see `analysis`)
+    and, for each covered entry, the first earlier entry that covers it."""
+
+    __slots__ = ("_resource", "_rules", "cover", "kind")
+
+    def __init__(self, kind: str, resource: Any, rules: list[Rule] | None = None,
+                 cover: dict[tuple[int, int | None], Entry] | None = None) -> None:
+        self.kind = kind
+        self._resource = resource
+        self._rules = rules
+        self.cover: dict[tuple[int, int | None], Entry] = {} if cover is None else cover
+
+    @property
+    def rules(self) -> list[Rule]:
+        if self._rules is None:
+            self._rules = read_rules(self._resource, self.kind)
+        return self._rules
 
     def covering(self, entry: Entry) -> Entry | None:
         return self.cover.get((entry.rule, entry.index))
@@ -187,10 +199,14 @@ class Analysis:
 
     def shadowed_rules(self) -> list[Rule]:
         """Rules every entry of which is covered by an earlier one."""
+        if not self.cover:
+            return []
         return [r for r in self.rules if r.entries and all(self.is_dead(e) for e in r.entries)]
 
     def redundant_entries(self) -> list[tuple[Entry, Entry]]:
         """(entry, covering entry) for covered entries of rules that are not wholly shadowed."""
+        if not self.cover:
+            return []
         out = []
         for r in self.rules:
             if not r.entries or all(self.is_dead(e) for e in r.entries):
@@ -199,13 +215,20 @@ class Analysis:
         return out
 
 
-def compute(resource: Any, kind: str) -> Analysis:
-    gateways = vs_gateways(resource)
-    out = Analysis(kind, gateways)
+def read_rules(resource: Any, kind: str) -> list[Rule]:
+    """The rules of one kind of route of a VirtualService, with their entries (match-level gateways
+    resolved); [] when the list is missing or not a list."""
     routes = resource.get(("spec", kind))
     if not isinstance(routes, list):
+        return []
+    return [Rule(j, route, rule_entries(kind, j, route, resource.namespace)) for j, route in enumerate(routes)]
+
+
+def compute(resource: Any, kind: str) -> Analysis:
+    out = Analysis(kind, resource, read_rules(resource, kind))
+    if not out.rules:
         return out
-    out.rules = [Rule(j, route, rule_entries(kind, j, route, resource.namespace)) for j, route in enumerate(routes)]
+    gateways = vs_gateways(resource)
     # Many HTTP entries: ask match_cover only about the earlier entries that may cover each one (see
     # cover_index); a few: every earlier entry, which is cheaper than indexing them.
     index = CoverCandidates() if kind == HTTP and sum(len(r.entries or ()) for r in out.rules) > INDEX_FROM else None
@@ -233,13 +256,19 @@ def compute(resource: Any, kind: str) -> Analysis:
 
 
 def analysis(resource: Any, kind: str, index: Any) -> Analysis:
-    """The memoised :func:`compute` (route-shadowed and match-redundant both need it)."""
+    """The memoised :func:`compute` (route-shadowed and match-redundant both need it).
+
+    Most route lists hide nothing: for those only that is kept (None), not their rule and entry objects,
+    which a large run would otherwise hold to its end (and every full garbage collection would scan);
+    merge-overlap, which reads their entries again, gets them read again."""
     memo = index.memo(MEMO_KEY, lambda _index: {})
     key = (id(resource), kind)
-    found = memo.get(key)
-    if found is None:
-        found = memo[key] = compute(resource, kind)
-    return found
+    if key not in memo:
+        found = compute(resource, kind)
+        memo[key] = found if found.cover else None
+        return found
+    found = memo[key]
+    return found if found is not None else Analysis(kind, resource)
 
 
 # --------------------------------------------------------------------------- messages
