@@ -470,41 +470,89 @@ def destinations(vs: Resource) -> Iterator[DestinationRef]:
 
 @dataclass(frozen=True)
 class ResolvedDestinations:
-    """A VirtualService's consumers (see `consumer_namespaces`) and its destinations, each with what its
-    host resolves to from there (None for a host we cannot look up, see `checkable_host`)."""
+    """A VirtualService's consumers (see `consumer_namespaces`) and its destinations with what their hosts
+    resolve to from there. Each entry of ``entries`` is a plain tuple
+
+        (path, mirror, missing, subset, number, numbered, port_malformed, resolution)
+
+    - ``path``: of the destination mapping (of the route entry when it has none); ``mirror``: a mirror,
+      not a route destination; ``missing``: no destination, or no host in it (it routes nowhere);
+    - ``subset``: the subset when it is a non-empty string, else None;
+    - ``number``: the port number when it is an integer, else None; ``numbered``: a port number of any
+      type is set; ``port_malformed``: ``port`` is set but is not a mapping;
+    - ``resolution``: index of the host's `Resolution` in ``resolutions`` (None: not a host we can look
+      up, see `checkable_host`).
+
+    Plain values only, because every VirtualService keeps its entries for the run: the garbage collector
+    stops tracking such tuples, and tens of thousands of tracked survivors would make full collections
+    frequent on a large input."""
 
     consumers: set[str]
-    refs: list[tuple[DestinationRef, Resolution | None]]
+    entries: tuple
+    resolutions: list[Resolution]
+
+
+_NOT_EXPORTED: tuple = ((), ())
 
 
 def resolved_destinations(index: Index, vs: Resource, cluster_domain: str) -> ResolvedDestinations:
     """:func:`destinations` of ``vs``, resolved (kept per run: the four destination rules read them all).
     Nothing is resolved when the VirtualService is exported nowhere."""
-    cache = index.memo(f"references.resolved-destinations:{cluster_domain}", lambda ix: {})
-    found = cache.get(vs)
+    state = index.memo(f"references.resolved-destinations:{cluster_domain}", lambda ix: _ResolvedState())
+    found = state.by_vs.get(vs)
     if found is None:
-        consumers = consumer_namespaces(vs.spec.get("exportTo"), vs.namespace)
-        refs: list[tuple[DestinationRef, Resolution | None]] = []
-        if consumers:
-            reg = registry(index, cluster_domain)
-            namespace = vs.namespace
-            checkable = index.memo("references.checkable-hosts", lambda ix: {})
-            resolved = reg.__dict__.setdefault("_resolved", {})  # resolve()'s cache, read here first
-            frozen = frozenset(consumers)
-            for ref in destinations(vs):
-                host = ref.host
-                if type(host) is str:
-                    ok = checkable.get(host)
-                    if ok is None:
-                        ok = checkable[host] = checkable_host(host)
-                else:
-                    ok = checkable_host(host)
-                res = None
-                if ok:
-                    res = resolved.get((host, namespace, frozen)) or resolve(reg, host, namespace, consumers)
-                refs.append((ref, res))
-        found = cache[vs] = ResolvedDestinations(consumers, refs)
-    return found
+        found = state.by_vs[vs] = _resolve_destinations(index, vs, cluster_domain, state)
+    consumers, entries = found
+    return ResolvedDestinations(state.consumer_sets[consumers] if consumers else set(), entries, state.resolutions)
+
+
+class _ResolvedState:
+    """What `resolved_destinations` keeps for a run."""
+
+    def __init__(self) -> None:
+        self.by_vs: dict[Resource, tuple] = {}  # VirtualService -> (consumers as a sorted tuple, entries)
+        self.consumer_sets: dict[tuple, set[str]] = {}  # shared by the VirtualServices of those consumers
+        self.resolutions: list[Resolution] = []
+        self.numbers: dict[int, int] = {}  # id(Resolution) -> index in resolutions
+        self.checkable: dict[str, bool] = {}  # host -> checkable_host(host)
+
+
+def _resolve_destinations(index: Index, vs: Resource, cluster_domain: str, state: _ResolvedState) -> tuple:
+    consumers = consumer_namespaces(vs.spec.get("exportTo"), vs.namespace)
+    if not consumers:
+        return _NOT_EXPORTED
+    key = tuple(sorted(consumers))
+    consumers = state.consumer_sets.setdefault(key, consumers)
+    reg = registry(index, cluster_domain)
+    namespace = vs.namespace
+    checkable = state.checkable
+    resolved = reg.__dict__.setdefault("_resolved", {})  # resolve()'s cache, read here first
+    frozen = frozenset(consumers)
+    entries = []
+    for ref in destinations(vs):
+        host = ref.host
+        if type(host) is str:
+            ok = checkable.get(host)
+            if ok is None:
+                ok = checkable[host] = checkable_host(host)
+        else:
+            ok = checkable_host(host)
+        number = None
+        if ok:
+            res = resolved.get((host, namespace, frozen)) or resolve(reg, host, namespace, consumers)
+            number = state.numbers.get(id(res))
+            if number is None:
+                number = state.numbers[id(res)] = len(state.resolutions)
+                state.resolutions.append(res)  # (kept here, so its id stays its own)
+        subset, port_number = ref.subset, ref.port_number
+        port = ref.destination.get("port") if ref.destination is not None else None
+        entries.append((
+            ref.path, ref.mirror, ref.destination is None or host is None,
+            subset if isinstance(subset, str) and subset else None,
+            port_number if isinstance(port_number, int) and not isinstance(port_number, bool) else None,
+            port_number is not None, port is not None and not isinstance(port, dict), number,
+        ))
+    return key, tuple(entries)
 
 
 _HOST_CHARS = re.compile(r"[A-Za-z0-9.*-]+")

@@ -16,14 +16,17 @@ def check(resource, ctx):
         return
     reg = registry(ctx.index, ctx.settings.cluster_domain)
     strict = ctx.settings.strict_references
-    for ref, res in resolved.refs:
-        if ref.destination is None or ref.host is None:
+    for path, mirror, missing, _, _, _, _, number in resolved.entries:
+        if missing:
             # Istio rejects a route entry without a destination host; istioctl reports it as a host "".
-            what = "mirror" if ref.mirror else "route entry"
-            yield ctx.finding(resource, ref.path, f"this {what} has no destination host, so it routes nowhere; "
-                                                  "set destination.host to a Service or ServiceEntry host")
+            what = "mirror" if mirror else "route entry"
+            yield ctx.finding(resource, path, f"this {what} has no destination host, so it routes nowhere; "
+                                              "set destination.host to a Service or ServiceEntry host")
             continue
-        if res is None or res.found or not could_hold(reg, res, consumers, strict):
-            continue  # None: not a host we can look up
-        what = "mirror host" if ref.mirror else "destination host"
-        yield ctx.finding(resource, ref.path + ("host",), describe_missing(reg, res, consumers, what))
+        if number is None:
+            continue  # not a host we can look up
+        res = resolved.resolutions[number]
+        if res.found or not could_hold(reg, res, consumers, strict):
+            continue
+        what = "mirror host" if mirror else "destination host"
+        yield ctx.finding(resource, path + ("host",), describe_missing(reg, res, consumers, what))

@@ -21,17 +21,16 @@ def known_ports(res) -> tuple[set[int], str] | None:
 
 
 def check(resource, ctx):
-    for ref, res in resolved_destinations(ctx.index, resource, ctx.settings.cluster_domain).refs:
-        if res is None:
-            continue  # not a host we can look up
-        number = ref.port_number
-        if not isinstance(number, int) or isinstance(number, bool):
-            continue
+    resolved = resolved_destinations(ctx.index, resource, ctx.settings.cluster_domain)
+    for path, _, _, _, number, _, _, resolution in resolved.entries:
+        if number is None or resolution is None:
+            continue  # no integer port number, or not a host we can look up
+        res = resolved.resolutions[resolution]
         known = known_ports(res)
         if known is None or number in known[0]:
             continue
         ports, label = known
         listed = ", ".join(str(p) for p in sorted(ports))
-        yield ctx.finding(resource, ref.path + ("port", "number"), (
+        yield ctx.finding(resource, path + ("port", "number"), (
             f"{label} has no port {number} (its ports: {listed}); Istio builds no cluster for "
             f"{res.host}:{number} and requests fail (503): use one of the service ports"))

@@ -22,12 +22,13 @@ def _self_routed(resource, host: str, cluster_domain: str) -> bool:
 
 
 def check(resource, ctx):
-    for ref, res in resolved_destinations(ctx.index, resource, ctx.settings.cluster_domain).refs:
-        if res is None or ref.port_number is not None:
-            continue  # None: not a host we can look up
-        port = ref.destination.get("port")
-        if port is not None and not isinstance(port, dict):
-            continue  # malformed: the schema rule reports it
+    resolved = resolved_destinations(ctx.index, resource, ctx.settings.cluster_domain)
+    for path, _, _, _, _, numbered, port_malformed, resolution in resolved.entries:
+        if resolution is None or numbered:
+            continue  # not a host we can look up, or a port is named
+        if port_malformed:
+            continue  # the schema rule reports it
+        res = resolved.resolutions[resolution]
         known = known_ports(res)
         if known is None or len(known[0]) < 2:
             continue
@@ -35,7 +36,7 @@ def check(resource, ctx):
             continue
         ports, label = known
         listed = ", ".join(str(p) for p in sorted(ports))
-        yield ctx.finding(resource, ref.path + ("host",), (
+        yield ctx.finding(resource, path + ("host",), (
             f"{label} exposes several ports ({listed}) and this destination names none; on a gateway, or for "
             "a host other than the VirtualService's own, Istio then uses the port the request arrived on, "
             "which may not be a port of this service: set destination.port.number"))

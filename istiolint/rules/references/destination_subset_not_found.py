@@ -56,19 +56,17 @@ def check(resource, ctx):
     resolved = resolved_destinations(ctx.index, resource, ctx.settings.cluster_domain)
     consumers = resolved.consumers
     reg = None
-    for ref, res in resolved.refs:
-        if res is None:
-            continue  # not a host we can look up
-        subset = ref.subset
-        if not isinstance(subset, str) or not subset:
-            continue
+    for path, _, _, subset, _, _, _, resolution in resolved.entries:
+        if subset is None or resolution is None:
+            continue  # no subset, or not a host we can look up
+        res = resolved.resolutions[resolution]
         if reg is None:
             reg = registry(ctx.index, ctx.settings.cluster_domain)
         service_namespaces, rules, applicable, defined_here, first_defining, defined = _rules(ctx, reg, res,
                                                                                               consumers)
         if subset in defined_here:
             continue
-        path = ref.path + ("subset",)
+        path = path + ("subset",)
         rule = first_defining.get(subset)
         if rule is not None:
             other = rule.resource
