@@ -323,6 +323,27 @@ def test_annotations_over_256kib_are_rejected(tmp_path):
     assert findings_of(report, "IL116") == [(5, 3, "error", "metadata.annotations")]
 
 
+def test_annotation_size_counts_utf8_bytes(tmp_path):
+    # 'é' is two bytes: 131,073 of them are over the limit though the text is half as many characters
+    text = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: big\n  annotations:\n    a: " + "\u00e9" * 131073 + "\n"
+    report, _ = lint_text(text, tmp_path, select=["IL116"])
+    assert findings_of(report, "IL116") == [(5, 3, "error", "metadata.annotations")]
+
+
+def test_metadata_verdicts_kept_for_the_run_are_reported_on_every_object(tmp_path):
+    doc = ("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\n  labels: {{'-bad': 'v!', ok: 1, "
+           "'$(X)': '$(Y)'}}\n  annotations: {{'a/b/c': x, num: 2}}\n")
+    report, _ = lint_text(doc.format(name="one") + "---\n" + doc.format(name="two"), tmp_path, select=["IL116"])
+    one = [(f.line, f.column, f.path) for f in report.findings]
+    # the bad key, the bad value and the number in each object; the placeholders in neither
+    assert one == [
+        (5, 12, "metadata.labels.-bad"), (5, 20, "metadata.labels.-bad"), (5, 30, "metadata.labels.ok"),
+        (6, 17, "metadata.annotations.a/b/c"), (6, 34, "metadata.annotations.num"),
+        (12, 12, "metadata.labels.-bad"), (12, 20, "metadata.labels.-bad"), (12, 30, "metadata.labels.ok"),
+        (13, 17, "metadata.annotations.a/b/c"), (13, 34, "metadata.annotations.num"),
+    ]
+
+
 def test_null_list_items_are_left_to_the_schema(tmp_path):
     text = ("apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata:\n  name: a\nspec:\n"
             "  rules:\n  -\n")

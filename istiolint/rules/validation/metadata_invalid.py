@@ -162,42 +162,84 @@ def _not_string(value: Any) -> bool:
     return value is not None and not isinstance(value, str)
 
 
+_UNKNOWN = object()
+
+
+class MetadataVerdicts:
+    """What the checks of label keys, label values and annotation keys said, kept for the run (one per
+    run, through the engine's services): objects repeat the same few labels and annotations."""
+
+    def __init__(self) -> None:
+        self._label_keys: dict[str, str | None] = {}
+        self._label_values: dict[str, str | None] = {}
+        self._annotation_keys: dict[str, str | None] = {}
+
+    def label_key(self, key: str) -> str | None:
+        found = self._label_keys.get(key, _UNKNOWN)
+        if found is _UNKNOWN:
+            found = self._label_keys[key] = None if is_placeholder(key) else qualified_name_problem(key)
+        return found  # type: ignore[return-value]
+
+    def label_value(self, value: str) -> str | None:
+        found = self._label_values.get(value, _UNKNOWN)
+        if found is _UNKNOWN:
+            found = self._label_values[value] = None if is_placeholder(value) else label_value_problem(value)
+        return found  # type: ignore[return-value]
+
+    def annotation_key(self, key: str) -> str | None:
+        found = self._annotation_keys.get(key, _UNKNOWN)
+        if found is _UNKNOWN:
+            found = self._annotation_keys[key] = None if is_placeholder(key) \
+                else qualified_name_problem(key, lower_prefix=True)
+        return found  # type: ignore[return-value]
+
+
+def _verdicts(report: Report) -> MetadataVerdicts:
+    return report.ctx.service("validation.metadata-verdicts", MetadataVerdicts)
+
+
+def _utf8_size(text: str) -> int:
+    return len(text) if text.isascii() else len(text.encode("utf-8"))
+
+
 def _labels(report: Report, labels: Any) -> Iterator:
-    if not isinstance(labels, dict):
+    if not isinstance(labels, dict) or not labels:
         return
+    verdicts = _verdicts(report)
     for key, value in labels.items():
-        path = ("metadata", "labels", key)
-        if isinstance(key, str) and not is_placeholder(key):
-            problem = qualified_name_problem(key)
+        if isinstance(key, str):
+            problem = verdicts.label_key(key)
             if problem:
-                yield report.error(path, f"invalid label key '{key}': {problem}; the API server rejects it", key=True)
-        if _not_string(value):
-            yield report.error(path, f"label values must be strings: quote {_shown(value)}; the API server rejects "
-                                     "the object otherwise")
-        elif isinstance(value, str) and not is_placeholder(value):
-            problem = label_value_problem(value)
+                yield report.error(("metadata", "labels", key), f"invalid label key '{key}': {problem}; the API "
+                                                                "server rejects it", key=True)
+        if isinstance(value, str):
+            problem = verdicts.label_value(value)
             if problem:
-                yield report.error(path, f"invalid label value '{value}': {problem}; the API server rejects it")
+                yield report.error(("metadata", "labels", key), f"invalid label value '{value}': {problem}; the API "
+                                                                "server rejects it")
+        elif value is not None:
+            yield report.error(("metadata", "labels", key), f"label values must be strings: quote {_shown(value)}; "
+                                                            "the API server rejects the object otherwise")
 
 
 def _annotations(report: Report, annotations: Any, resource: Any) -> Iterator:
     if not isinstance(annotations, dict):
         return
+    verdicts = _verdicts(report)
     size = 0
     for key, value in annotations.items():
-        path = ("metadata", "annotations", key)
         if isinstance(key, str):
-            size += len(key.encode("utf-8"))
-            if not is_placeholder(key):
-                problem = qualified_name_problem(key, lower_prefix=True)
-                if problem:
-                    yield report.error(path, f"invalid annotation key '{key}': {problem}; the API server rejects it",
-                                       key=True)
+            size += _utf8_size(key)
+            problem = verdicts.annotation_key(key)
+            if problem:
+                yield report.error(("metadata", "annotations", key), f"invalid annotation key '{key}': {problem}; "
+                                                                     "the API server rejects it", key=True)
         if isinstance(value, str):
-            size += len(value.encode("utf-8"))
-        elif _not_string(value):
-            yield report.error(path, f"annotation values must be strings: quote {_shown(value)}; the API server "
-                                     "rejects the object otherwise")
+            size += _utf8_size(value)
+        elif value is not None:
+            yield report.error(("metadata", "annotations", key), f"annotation values must be strings: quote "
+                                                                 f"{_shown(value)}; the API server rejects the "
+                                                                 "object otherwise")
     if size > MAX_ANNOTATIONS_SIZE:
         yield report.error(("metadata", "annotations"), f"the annotations take {size} bytes; the API server accepts "
                                                         f"at most {MAX_ANNOTATIONS_SIZE} (256KiB)", key=True)
