@@ -468,7 +468,6 @@ def destinations(vs: Resource) -> Iterator[DestinationRef]:
                                              item["destination"], section, True)
 
 
-@dataclass(frozen=True)
 class ResolvedDestinations:
     """A VirtualService's consumers (see `consumer_namespaces`) and its destinations with what their hosts
     resolve to from there. Each entry of ``entries`` is a plain tuple
@@ -487,9 +486,12 @@ class ResolvedDestinations:
     stops tracking such tuples, and tens of thousands of tracked survivors would make full collections
     frequent on a large input."""
 
-    consumers: set[str]
-    entries: tuple
-    resolutions: list[Resolution]
+    __slots__ = ("consumers", "entries", "resolutions")
+
+    def __init__(self, consumers: set[str], entries: tuple, resolutions: list[Resolution]) -> None:
+        self.consumers = consumers  # shared: not to be modified
+        self.entries = entries
+        self.resolutions = resolutions
 
 
 _NOT_EXPORTED: tuple = ((), ())
