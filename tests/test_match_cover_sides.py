@@ -216,3 +216,21 @@ def test_memoised_analysis_reads_rules_again_when_nothing_is_dead(routes, dead):
     assert again.shadowed_rules() == first.shadowed_rules()
     assert [(e.path, c.path) for e, c in again.redundant_entries()] == [(e.path, c.path) for e, c in
                                                                        first.redundant_entries()]
+
+
+class _Mapping(dict):
+    """A dict the usual-shape shortcut of `_string_match` does not take: the general reading."""
+
+
+@pytest.mark.parametrize("sm", [{"exact": "/a"}, {"exact": ""}, {"prefix": "/a"}, {"prefix": ""}, {"regex": "/a.*"},
+                                {"regex": "*"}, {"regex": ""}, {"exact": 3}, {"exact": None}, {"bogus": "x"},
+                                {"exact": "a", "prefix": "b"}, {}])
+@pytest.mark.parametrize("uri, fold", [(True, False), (True, True), (False, False)])
+def test_string_match_shortcut_reads_as_the_general_reading(sm, uri, fold):
+    def read(value):
+        try:
+            return mc._string_match(value, uri=uri, fold=fold)
+        except mc._Undecidable:
+            return "undecidable"
+
+    assert read(sm) == read(_Mapping(sm))

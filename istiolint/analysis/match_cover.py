@@ -64,6 +64,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 from bisect import bisect_right
 from collections.abc import Iterable
 from typing import Any, Union
@@ -1150,6 +1151,16 @@ _UNCONSTRAINED = ("unconstrained",)  # a uri without exact/prefix/regex: Envoy's
 
 def _string_match(sm: Any, *, uri: bool, fold: bool) -> tuple:
     """The language key of a StringMatch, or _PRESENT / _UNCONSTRAINED."""
+    if type(sm) is dict and len(sm) == 1:
+        # The usual shape, one non-empty string (the same keys as the general reading below, sooner).
+        ((kind, value),) = sm.items()
+        if type(value) is str and value:
+            if kind == "exact":
+                return ("uri-exact" if uri else "exact", value, fold)
+            if kind == "prefix":
+                return ("prefix", value, fold)
+            if kind == "regex" and (uri or value != "*"):
+                return ("uri-regex" if uri else "regex", value)
     if not isinstance(sm, dict):
         raise _Undecidable("StringMatch is not a mapping")
     unknown = set(sm) - {"exact", "prefix", "regex"}
@@ -1593,7 +1604,7 @@ def _path_hints(uri: tuple) -> tuple[str | None, tuple | None]:
     return None, None
 
 
-_PATTERN_META = frozenset(".[](){}*+?^$|\\")
+_PATTERN_META = re.compile(r"[.\[\](){}*+?^$|\\]")  # RE2's operators (outside a class)
 _PATTERN_REPEAT = frozenset("*+?{")
 
 
@@ -1605,24 +1616,25 @@ def _pattern_start(pattern: str) -> str:
     if "|" in pattern:
         return ""
     i = 1 if pattern.startswith("^") else 0
-    out: list[str] = []
-    n = len(pattern)
-    while i < n:
-        c = pattern[i]
-        if c == "\\":
-            nxt = pattern[i + 1] if i + 1 < n else ""
-            if not nxt or not nxt.isascii() or nxt.isalnum():
-                break  # \d, \Q, \x41, \b...: not a plain character
-            c, step = nxt, 2
-        elif c in _PATTERN_META:
-            break
-        else:
-            step = 1
-        if i + step < n and pattern[i + step] in _PATTERN_REPEAT:
-            break
-        out.append(c)
-        i += step
-    return "".join(out)
+    out = ""
+    while True:
+        found = _PATTERN_META.search(pattern, i)
+        if found is None:
+            return out + pattern[i:]
+        end = found.start()
+        run = pattern[i:end]
+        c = pattern[end]
+        if c in _PATTERN_REPEAT:
+            return out + run[:-1]  # the repetition applies to the run's last character
+        nxt = pattern[end + 1 : end + 2]
+        if c != "\\" or not nxt or not nxt.isascii() or nxt.isalnum():
+            return out + run  # an operator, or \d, \Q, \x41, \b...: not a plain character
+        if pattern[end + 2 : end + 3] in _PATTERN_REPEAT:
+            return out + run  # an escaped character, repeated
+        out += run + nxt
+        i = end + 2
+
+
 _DOM_URI = ("dom-uri",)
 _DOM_HEADER = ("dom-header",)
 
@@ -1643,22 +1655,25 @@ def http_sides(entries: Iterable[Any], gateways: Any) -> list[HttpSide | None]:
     return [_read_http_side(entry, gateways, plain) for entry in entries]
 
 
-_SCOPE_KEYS = ("gateways", "sourceLabels", "sourceNamespace")
-_KEYED_KEYS = ("headers", "withoutHeaders", "queryParams", "method", "authority", "scheme")
+_SCOPE_KEYS = frozenset(("gateways", "sourceLabels", "sourceNamespace"))
+_KEYED_KEYS = frozenset(("headers", "withoutHeaders", "queryParams", "method", "authority", "scheme"))
 
 
 def _read_http_side(entry: Any, gateways: Any, plain: _Scope | None) -> HttpSide | None:
     try:
-        data = _entry(entry, _HTTP_KEYS)
+        if type(entry) is dict and _HTTP_KEYS.issuperset(entry) and None not in entry.values():
+            data = entry  # `_entry` would copy it unchanged (and it is only read here)
+        else:
+            data = _entry(entry, _HTTP_KEYS)
         fold = data.get("ignoreUriCase", False)
         if not isinstance(fold, bool):
             raise _Undecidable("ignoreUriCase is not a boolean")
         uri = _string_match(data["uri"], uri=True, fold=fold) if "uri" in data else _UNCONSTRAINED
-        if plain is not None and not any(k in data for k in _SCOPE_KEYS):
+        if plain is not None and _SCOPE_KEYS.isdisjoint(data):
             scope = plain  # never modified: shared by the entries of one VirtualService
         else:
             scope = _Scope(data, gateways)
-        keyed = _http_keyed(data) if any(k in data for k in _KEYED_KEYS) else ({}, {})
+        keyed = ({}, {}) if _KEYED_KEYS.isdisjoint(data) else _http_keyed(data)
         return HttpSide(scope, _port(data.get("port")), uri, *keyed)
     except _Undecidable:
         return None
