@@ -30,7 +30,6 @@ from .common import (
     nonempty_str,
     port_problem,
     present,
-    wildcard_domain_problem,
 )
 
 CODE = "IL105"
@@ -55,7 +54,7 @@ def check(resource, ctx) -> Iterator:
     namespace = resource.namespace
     host = spec.get("host")
     if isinstance(host, str):
-        problem = wildcard_domain_problem(host)
+        problem = report.verdicts.wildcard_domain(host)
         if problem:
             yield report.error(("spec", "host"), f"invalid host '{host}': {problem}; Istio rejects it")
     if "trafficPolicy" in spec:
