@@ -211,6 +211,9 @@ def test_memoised_analysis_reads_rules_again_when_nothing_is_dead(routes, dead):
     again = ordered.analysis(resource, ordered.HTTP, index)
     assert set(first.cover) == set(again.cover) == dead
     assert (again is first) is bool(dead)
+    assert ordered.with_dead_entries(resource, ordered.HTTP, index) is (first if dead else None)
+    fresh = _index()  # asked first for the dead entries only
+    assert (ordered.with_dead_entries(resource, ordered.HTTP, fresh) is None) is not dead
     shape = [[(r.index, r.raw, [(e.index, e.data) for e in r.entries or ()]) for r in a.rules] for a in (first, again)]
     assert shape[0] == shape[1]
     assert again.shadowed_rules() == first.shadowed_rules()

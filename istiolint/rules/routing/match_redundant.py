@@ -4,7 +4,7 @@ of a route is covered, route-shadowed reports the route instead)."""
 
 from __future__ import annotations
 
-from .ordered import HTTP, TCP, analysis, why
+from .ordered import HTTP, TCP, why, with_dead_entries
 
 CODE = "IL302"
 KINDS = ("VirtualService",)
@@ -12,7 +12,9 @@ KINDS = ("VirtualService",)
 
 def check(resource, ctx):
     for kind in (HTTP, TCP):
-        result = analysis(resource, kind, ctx.index)
+        result = with_dead_entries(resource, kind, ctx.index)
+        if result is None:
+            continue
         for entry, cover in result.redundant_entries():
             traffic = "request" if kind == HTTP else "connection"
             hint = why(cover, entry)

@@ -255,6 +255,17 @@ def compute(resource: Any, kind: str) -> Analysis:
     return out
 
 
+def with_dead_entries(resource: Any, kind: str, index: Any) -> Analysis | None:
+    """`analysis` when some entry of the route list is covered, else None (route-shadowed and
+    match-redundant report nothing then: no object is made for the usual route list)."""
+    memo = index.memo(MEMO_KEY, lambda _index: {})
+    key = (id(resource), kind)
+    if key in memo:
+        return memo[key]
+    found = analysis(resource, kind, index)
+    return found if found.cover else None
+
+
 def analysis(resource: Any, kind: str, index: Any) -> Analysis:
     """The memoised :func:`compute` (route-shadowed and match-redundant both need it).
 

@@ -4,7 +4,7 @@ because every one of its match entries is covered by an earlier entry (see ``ord
 from __future__ import annotations
 
 from ..bounds import MAX_RELATED
-from .ordered import HTTP, TCP, analysis, listing, why
+from .ordered import HTTP, TCP, listing, why, with_dead_entries
 
 CODE = "IL301"
 KINDS = ("VirtualService",)
@@ -17,7 +17,9 @@ _FIRST_WINS = {
 
 def check(resource, ctx):
     for kind in (HTTP, TCP):
-        result = analysis(resource, kind, ctx.index)
+        result = with_dead_entries(resource, kind, ctx.index)
+        if result is None:
+            continue
         for rule in result.shadowed_rules():
             coverers = [result.covering(e) for e in rule.entries]
             # The covering rules, each once, in order.
