@@ -35,9 +35,10 @@ import functools
 import ipaddress
 import math
 import re
-from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, Callable, Iterator
+
+from .record import record
 
 # -- Go's time.ParseDuration ----------------------------------------------------------------------
 
@@ -172,7 +173,7 @@ def _utf8(data: str) -> str:
     return data.encode("latin-1").decode("utf-8", "replace")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class GoURL:
     """The fields of Go's ``url.URL`` that Kubernetes' URL functions read (as Go byte strings)."""
 
@@ -579,7 +580,7 @@ _GO_WORDING = (
 )
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Outcome:
     """The result of one evaluation: ``value`` (a Python value), or ``error`` (cel-go-worded text), or
     ``environment_error`` (our environment cannot decide: not to be reported)."""

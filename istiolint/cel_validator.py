@@ -13,8 +13,9 @@ import base64
 import binascii
 import math
 import re
-from dataclasses import dataclass, field
 from typing import Any
+
+from .record import field, record
 
 _INT64 = (-(1 << 63), (1 << 63) - 1)
 
@@ -39,14 +40,14 @@ def escape_property(name: str) -> str | None:
             .replace("/", "__slash__"))
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class CelProblem:
     path: tuple  # from the document root, where the finding belongs (the rule's node plus fieldPath)
     message: str
     rule: str  # the rule's expression
 
 
-@dataclass
+@record
 class _Rule:
     source: str
     program: Any  # istiolint.cel.Program
@@ -55,7 +56,7 @@ class _Rule:
     field_path: tuple
 
 
-@dataclass
+@record
 class _Plan:
     """The part of a schema that holds rules: each node with its rules and the children leading to more.
     ``entries`` are the node's raw rules; ``rules`` their compiled form, made the first time a

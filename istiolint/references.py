@@ -20,10 +20,8 @@ VirtualService naturally routes to a Service of another file.
 
 from __future__ import annotations
 
-import difflib
 import re
 from bisect import bisect_left
-from dataclasses import dataclass, field
 from typing import Any, Iterator
 
 from .hosts import (
@@ -38,6 +36,7 @@ from .hosts import (
     visible_to,
 )
 from .model import Index, Resource
+from .record import field, record
 from .workloads import LabelIndex, Workload, workloads
 
 # Istio's config root namespace (meshConfig.rootNamespace defaults to the control plane's namespace):
@@ -80,6 +79,8 @@ def close_names(name: str, candidates: Any, n: int = 1, presorted: bool = False)
     if len(pool) > HINT_CANDIDATES:
         i = bisect_left(pool, name)
         pool = pool[max(0, i - HINT_WINDOW):i + HINT_WINDOW]
+    import difflib  # only for a name that resolves to nothing: not on the start-up path
+
     return difflib.get_close_matches(name, pool, n=n, cutoff=0.75)
 
 
@@ -106,7 +107,7 @@ def consumer_namespaces(export_to: Any, own_namespace: str | None) -> set[str]:
 # --------------------------------------------------------------------------- the registry
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Target:
     """A Service or ServiceEntry a host resolves to."""
 
@@ -127,7 +128,7 @@ class Target:
         return visible_to(self.export_to, self.resource.namespace, namespace)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class DestinationRuleInfo:
     resource: Resource
     host: str  # expanded in the DestinationRule's namespace, lower-cased
@@ -143,7 +144,7 @@ def _int_ports(items: Any, key: str) -> tuple[int, ...] | None:
     return ints or None
 
 
-@dataclass
+@record
 class Registry:
     cluster_domain: str
     services: dict[tuple[str, str], list[Target]] = field(default_factory=dict)  # (ns, name) -> Services
@@ -298,7 +299,7 @@ def _build(index: Index, cluster_domain: str) -> Registry:
 # --------------------------------------------------------------------------- host resolution
 
 
-@dataclass
+@record
 class Resolution:
     """What a destination host resolves to, seen from some namespaces."""
 
@@ -576,7 +577,7 @@ def checkable_name(name: Any) -> bool:
 # --------------------------------------------------------------------------- workloads
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Selectable:
     """A workload as a selector sees it (a pod, a pod template, or the implicit default ingress)."""
 

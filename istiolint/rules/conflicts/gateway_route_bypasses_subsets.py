@@ -23,11 +23,11 @@ routing was written, often in another file, and a change there should show what 
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
 from typing import Any, Iterator
 
 from ...hosts import effective_gateway_refs, expand_short_name, is_wildcard
 from ...paths import format_path
+from ...record import field, record
 from .common import MAX_NAMED, capped, identity, joined, label, listed, order_key
 
 CODE = "IL311"
@@ -36,7 +36,7 @@ KINDS = ("VirtualService",)
 MEMO_KEY = "conflicts.subset-routing"
 
 
-@dataclass
+@record
 class Bypass:
     """A gateway route destination without subset whose host a mesh VirtualService routes by subset."""
 
@@ -47,7 +47,7 @@ class Bypass:
     host: str  # expanded
 
 
-@dataclass
+@record
 class Tally:
     """Distinct names in sorted order with how many entries give each: the first few of them, leaving
     out what one object contributes, without rebuilding the list for every reader."""
@@ -69,7 +69,7 @@ class Tally:
         return shown, len(self.order) - gone
 
 
-@dataclass
+@record
 class HostRouting:
     """One host: the mesh VirtualServices routing it by subset, and the gateway routes that bypass them."""
 
@@ -91,7 +91,7 @@ class HostRouting:
         return labels, subsets
 
 
-@dataclass
+@record
 class SubsetRouting:
     hosts: dict[str, HostRouting] = field(default_factory=dict)
     by_gateway_vs: dict[int, list[Bypass]] = field(default_factory=dict)

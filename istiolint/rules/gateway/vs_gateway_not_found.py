@@ -6,7 +6,6 @@ referenced namespace — then it could have held this one too — or with ``--st
 
 from __future__ import annotations
 
-import difflib
 from collections import Counter
 
 from .binding import gateway_index, match_gateway_refs
@@ -33,6 +32,8 @@ class _Candidates:
     once per missing reference, however many namespaces hold a gateway of that name)."""
 
     def __init__(self, keys: list[tuple[str, str]]) -> None:
+        import difflib  # only once a gateway reference is missing
+
         by_name: dict[str, list[str]] = {}
         for ns, name in keys:
             by_name.setdefault(name, []).append(ns)

@@ -9,7 +9,6 @@ that can never match.
 
 from __future__ import annotations
 
-import difflib
 import re
 from typing import Any, Iterator
 
@@ -176,6 +175,8 @@ def key_problem(key: str) -> str | None:
     if key in ("destination.name", "destination.user"):
         return f"{key} was only supported by the old v1alpha1 API"
     stem, bracket, rest = key.partition("[")
+    import difflib  # an unknown key: rare
+
     close = difflib.get_close_matches(stem, [*MAP_KEY_PREFIXES, *IP_KEYS, *PLAIN_KEYS, "source.serviceAccount",
                                              "destination.port"], n=1, cutoff=0.8)
     if close and close[0] != stem:

@@ -9,9 +9,7 @@ a value of the wrong type is skipped (schema-violation reports it), never an exc
 
 from __future__ import annotations
 
-import ipaddress
 import re
-from fractions import Fraction
 from typing import Any, Iterable, Iterator
 
 from ...finding import Finding, Severity
@@ -228,7 +226,8 @@ def parse_duration(text: str) -> tuple[int | None, str | None]:
         scale = _UNITS[unit]
         value = int(whole or "0") * scale
         if fraction:
-            value += int(Fraction(int(fraction), 10 ** len(fraction)) * scale)  # Go truncates below 1ns
+            # Go truncates below 1ns: exact integer arithmetic, as Fraction would give
+            value += int(fraction) * scale // 10 ** len(fraction)
         total += value
         if total > 2**63 - (0 if negative else 1):
             return None, "it is too large"
@@ -377,6 +376,8 @@ def ip_subnet_problem(value: str) -> str | None:
         address, _, bits = value.partition("/")
         if not bits.isdigit() or (len(bits) > 1 and bits[0] == "0") or "%" in address:
             return f"'{value}' is not a valid CIDR block"
+        import ipaddress  # only for CIDR values
+
         try:
             ipaddress.ip_network(value, strict=False)
         except ValueError:
