@@ -569,6 +569,26 @@ def _parse_stream(text: str, documents: list[Document], problems: list[LoadProbl
                 value = strings.setdefault(value, value)
             if event.anchor:
                 anchors[event.anchor] = value
+            # `attach` inlined for the cases that are nearly every scalar of a manifest: a key, the
+            # value of a string key seen once, a list item (the loader's hottest lines).
+            if stack:
+                frame = stack[-1]
+                if frame.is_map:
+                    key = frame.pending_key
+                    if key is _NO_KEY:
+                        frame.pending_key = value
+                        frame.key_pos = (line, col)
+                        continue
+                    if type(key) is str and key not in frame.container:
+                        frame.pending_key = _NO_KEY
+                        kl, kc = frame.key_pos
+                        frame.container[key] = value
+                        frame.entries[key] = (((kl << _BITS | kc) << _BITS | line) << _BITS) | col
+                        continue
+                else:
+                    frame.entries.append((((line << _BITS | col) << _BITS | line) << _BITS) | col)
+                    frame.container.append(value)
+                    continue
             attach(value, line, col)
         elif cls is MappingStartEvent or cls is SequenceStartEvent:
             mark = event.start_mark
