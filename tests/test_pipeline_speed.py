@@ -230,16 +230,22 @@ def test_deciding_valid_documents_fast_gives_the_same_findings(corpus, monkeypat
 # -- start-up -----------------------------------------------------------------------------------------
 
 
-def test_a_small_run_imports_only_what_it_needs(tmp_path):
-    service = tmp_path / "svc.yaml"
-    service.write_text("apiVersion: v1\nkind: Service\nmetadata: {name: a}\nspec: {ports: [{port: 80}]}\n")
+def _run_and_list_modules(tmp_path, path) -> tuple[dict, set[str]]:
+    """(JSON report, modules imported) of ``istiolint lint --format json PATH`` in a fresh interpreter."""
     script = ("import sys\nfrom istiolint.cli import main\nsys.argv = ['istiolint', 'lint', '--format', 'json', "
-              f"{str(service)!r}]\ntry:\n    main()\nexcept SystemExit:\n    pass\n"
+              f"{str(path)!r}]\ntry:\n    main()\nexcept SystemExit:\n    pass\n"
               "print(sorted(m for m in sys.modules), file=sys.stderr)\n")
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path,
                             env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "HOME": str(tmp_path)})
     modules = set(eval(result.stderr.strip().splitlines()[-1]))  # noqa: S307 - our own output
-    assert json.loads(result.stdout)["summary"]["resources"] == 1
+    return json.loads(result.stdout), modules
+
+
+def test_a_small_run_imports_only_what_it_needs(tmp_path):
+    service = tmp_path / "svc.yaml"
+    service.write_text("apiVersion: v1\nkind: Service\nmetadata: {name: a}\nspec: {ports: [{port: 80}]}\n")
+    report, modules = _run_and_list_modules(tmp_path, service)
+    assert report["summary"]["resources"] == 1
     for heavy in ("rich", "jsonschema", "greenery", "hashlib", "istiolint.analysis.match_cover",
                   "istiolint.rules.routing.route_shadowed", "istiolint.rules.gateway.gateway_port_conflict"):
         assert heavy not in modules, heavy
@@ -249,16 +255,10 @@ def test_a_small_istio_run_loads_no_cel_runtime_toml_parser_or_difflib(tmp_path)
     # The bookinfo Gateway and VirtualService reach no CEL rule (no timeouts, no TLS), name nothing
     # wrong, and the directory's pyproject.toml is another tool's.
     (tmp_path / "pyproject.toml").write_text('[tool.black]\nline-length = 100\n')
-    small = ROOT / "fixtures" / "bookinfo" / "gateway.yaml"
-    script = ("import sys\nfrom istiolint.cli import main\nsys.argv = ['istiolint', 'lint', '--format', 'json', "
-              f"{str(small)!r}]\ntry:\n    main()\nexcept SystemExit:\n    pass\n"
-              "print(sorted(m for m in sys.modules), file=sys.stderr)\n")
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path,
-                            env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "HOME": str(tmp_path)})
-    modules = set(eval(result.stderr.strip().splitlines()[-1]))  # noqa: S307 - our own output
-    assert json.loads(result.stdout)["summary"]["resources"] == 2
-    assert "istiolint.rules.schema.cel_validation" in modules  # the rule ran ...
-    for deferred in ("cel_expr_python", "istiolint.cel", "tomllib", "email.utils", "difflib", "fractions"):  # ... its runtime did not load
+    report, modules = _run_and_list_modules(tmp_path, ROOT / "fixtures" / "bookinfo" / "gateway.yaml")
+    assert report["summary"]["resources"] == 2
+    assert "istiolint.rules.schema.cel_validation" in modules  # the rule ran, its runtime did not load
+    for deferred in ("cel_expr_python", "istiolint.cel", "tomllib", "email.utils", "difflib", "fractions"):
         assert deferred not in modules, deferred
 
 
