@@ -462,6 +462,7 @@ def _parse_stream(text: str, documents: list[Document], problems: list[LoadProbl
     table: dict[int, Any] = {}
     yaml11: dict[tuple, str] = {}
     strings: dict[str, str] = {}  # one object per distinct short string: keys repeat a lot
+    plain: dict[str, Any] = {}  # short plain scalar text -> what it resolves to (strings: one object each)
     root: Any = None
     root_pos = (1, 1)
     doc_index = 0
@@ -504,9 +505,9 @@ def _parse_stream(text: str, documents: list[Document], problems: list[LoadProbl
             frame.pending_key = _NO_KEY
             kl, kc = frame.key_pos
             if key == "<<" and isinstance(value, (dict, list)):
-                # YAML 1.1 merge key (go-yaml honours it): merged after explicit keys.
-                sources = value if isinstance(value, list) else [value]
-                frame.merge_sources.extend(s for s in sources if isinstance(s, dict))
+                # YAML 1.1 merge key (go-yaml honours it): merged after explicit keys, when this mapping
+                # ends (a sequence of sources written inline is still empty here).
+                frame.merge_sources.append(value)
                 return
             key = _key_string(key)
             container = frame.container
@@ -561,12 +562,21 @@ def _parse_stream(text: str, documents: list[Document], problems: list[LoadProbl
                     # go-yaml (kubectl) takes a colon that starts a flow item for an indicator.
                     problem("syntax", line, col, f'"{value[:40]}" in a flow collection cannot start with ":" '
                                                  "(kubectl fails on it); quote it")
-                resolved = resolve_plain(value)
-                if value in YAML11_ONLY_BOOLS and stack and not (stack[-1].is_map and stack[-1].pending_key is _NO_KEY):
+                # Keys and many values repeat within a file: each distinct short plain text is resolved
+                # once, and its string kept once (the cache holds the first object of each text).
+                resolved = plain.get(value, _NO_KEY)
+                if resolved is _NO_KEY:
+                    resolved = resolve_plain(value)
+                    if len(value) <= 64:
+                        plain[value] = resolved
+                if value in YAML11_ONLY_BOOLS and stack and not (
+                        stack[-1].is_map and stack[-1].pending_key is _NO_KEY):
                     yaml11[path_to_next()] = value
                 value = resolved
-            if type(value) is str and len(value) <= 64:
+            elif type(value) is str and len(value) <= 64:
                 value = strings.setdefault(value, value)
+            if tag and type(value) is str and len(value) <= 64:
+                value = strings.setdefault(value, value)  # a tagged scalar read as a string
             if event.anchor:
                 anchors[event.anchor] = value
             # `attach` inlined for the cases that are nearly every scalar of a manifest: a key, the
@@ -605,17 +615,40 @@ def _parse_stream(text: str, documents: list[Document], problems: list[LoadProbl
                     "nothing is constructed",
                 )
             container: Any = {} if is_map else []
-            slot = next_slot() if stack and not (stack[-1].is_map and stack[-1].pending_key is _NO_KEY) else None
             if event.anchor:
                 anchors[event.anchor] = container
-            attach(container, line, col)
+            # `attach` and `next_slot` inlined for the usual places of a container: the value of a
+            # string key seen once, a list item, the document's root.
+            slot = None
+            if not stack:
+                attach(container, line, col)
+            else:
+                top = stack[-1]
+                key = top.pending_key
+                if not top.is_map:
+                    slot = len(top.container)
+                    top.entries.append((((line << _BITS | col) << _BITS | line) << _BITS) | col)
+                    top.container.append(container)
+                elif type(key) is str and key != "<<" and key not in top.container:  # "<<": a merge
+                    slot = key
+                    top.pending_key = _NO_KEY
+                    kl, kc = top.key_pos
+                    top.container[key] = container
+                    top.entries[key] = (((kl << _BITS | kc) << _BITS | line) << _BITS) | col
+                else:
+                    slot = None if key is _NO_KEY else _key_string(key)
+                    attach(container, line, col)
             stack.append(_Frame(container, is_map, slot, bool(event.flow_style)))
             open_ids.add(id(container))
         elif cls is MappingEndEvent or cls is SequenceEndEvent:
             frame = stack.pop()
             open_ids.discard(id(frame.container))
             if frame.merge_sources:
-                for source in frame.merge_sources:
+                # Earlier sources win over later ones, explicit keys over all (the merge key's rules).
+                sources = [m for v in frame.merge_sources for m in (v if isinstance(v, list) else [v])]
+                for source in sources:
+                    if not isinstance(source, dict):
+                        continue
                     source_entries = table.get(id(source), {})
                     for key, value in source.items():
                         if key not in frame.container:

@@ -122,6 +122,21 @@ def test_anchors_aliases_and_merge_keys():
     assert source.problems == []
 
 
+def test_merge_keys_with_inline_sources_and_source_lists():
+    text = ("base: &b {x: 1, w: 2}\n"
+            "inline:\n  <<: {x: 5, z: 3}\n  w: 9\n"
+            "listed:\n  <<: [*b, {x: 7, q: 1}]\n  q: 4\n")
+    source = load_text(text)
+    data = source.documents[0].data
+    assert data["inline"] == {"w": 9, "x": 5, "z": 3}
+    # Earlier sources win over later ones, the mapping's own keys over all of them.
+    assert data["listed"] == {"q": 4, "x": 1, "w": 2}
+    document = source.documents[0]
+    assert document.position(("inline", "x")) == (3, 11)  # where the merged value was written
+    assert document.position(("listed", "w")) == (1, 20)
+    assert source.problems == []
+
+
 def test_syntax_error_keeps_earlier_documents():
     source = load_text("a: 1\n---\nb: [1, 2\n")
     assert [d.data for d in source.documents] == [{"a": 1}]
