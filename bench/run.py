@@ -138,8 +138,9 @@ def machine() -> dict[str, str]:
     except (OSError, ValueError, IndexError):
         memory = 0
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
-    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT,
-                           capture_output=True, text=True)
+    # The results file itself (rewritten by every run) does not make the code measured uncommitted.
+    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", ".",
+                            ":(exclude)bench/RESULTS.md"], cwd=ROOT, capture_output=True, text=True)
     return {
         "cpus": f"{os.cpu_count()} ({usable} usable)", "cpu model": model,
         "memory": f"{memory / 2**30:.1f} GiB" if memory else "unknown",
