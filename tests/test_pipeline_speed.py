@@ -17,8 +17,8 @@ import importlib
 import importlib.util
 import io
 import json
-import re
 import pickle
+import re
 import shutil
 import subprocess
 import sys
