@@ -222,7 +222,11 @@ def run(options: Options, stdin: IO[bytes] | None = None, stdout: IO[str] | None
         stderr: IO[str] | None = None) -> int:
     """Lint, write the report (or the baseline), and return the exit code."""
     stdout = stdout or sys.stdout
-    stderr = stderr or sys.stderr
+    stderr = stderr or sys.stderr or open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 - closed stderr
+    if stdout is None and not (options.output or options.write_baseline):
+        # Started with standard output closed (``>&-``): Python has no stream to give us.
+        stderr.write("istiolint: error: standard output is closed; write the report with --output FILE\n")
+        return EXIT_ERROR
     progress = _progress_for(options, stderr)
     try:
         report, code, tracebacks = analyze(options, stdin, progress=progress)

@@ -198,9 +198,11 @@ def entry() -> None:
     if run_exit_functions is not None:
         run_exit_functions()
     for stream in (sys.stdout, sys.stderr):
+        if stream is None:  # started with the stream closed (``>&-``)
+            continue
         try:
             stream.flush()
-        except (BrokenPipeError, ValueError):  # a closed pipe (`| head`): nothing more can be shown
+        except (OSError, ValueError):  # a closed pipe (`| head`) or stream: nothing more can be shown
             pass
     os._exit(code)
 

@@ -294,6 +294,22 @@ def test_the_console_entry_keeps_exit_codes_output_and_atexit_handlers(tmp_path)
     assert clean.returncode == 0 and clean.stdout.startswith("All clean")
 
 
+def test_closed_standard_streams_give_a_clear_error_or_the_report_file(tmp_path):
+    def run(args: str, redirect: str) -> subprocess.CompletedProcess:
+        script = f"import sys; sys.argv = ['istiolint', {args}]; from istiolint.cli import entry; entry()"
+        return subprocess.run(["sh", "-c", f'"{sys.executable}" -c "{script}" {redirect}'], capture_output=True,
+                              text=True, cwd=tmp_path, env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)})
+
+    clean = repr(str(ROOT / "fixtures" / "bookinfo"))
+    closed = run(f"'lint', {clean}", ">&-")
+    assert (closed.returncode, closed.stderr) == (
+        2, "istiolint: error: standard output is closed; write the report with --output FILE\n")
+    written = run(f"'lint', '--output', 'report.txt', {clean}", ">&- 2>&-")
+    assert written.returncode == 0 and (tmp_path / "report.txt").read_text().startswith("All clean")
+    broken = run(f"'lint', {str(ROOT / 'fixtures' / 'bookinfo-broken')!r}", "2>&-")
+    assert broken.returncode == 1 and broken.stdout.rstrip().endswith("26 resources.")
+
+
 def test_kinds_read_from_rule_sources_are_the_declared_kinds():
     known = 0
     for entry in load_catalog().entries:
