@@ -21,6 +21,7 @@ from __future__ import annotations
 from dataclasses import MISSING, Field, FrozenInstanceError
 from dataclasses import field as field  # re-exported: records declare fields as dataclasses do
 from operator import attrgetter
+from reprlib import recursive_repr
 from typing import Any, Callable, TypeVar
 
 T = TypeVar("T")
@@ -147,6 +148,7 @@ def _getter(names: list[str]) -> Callable[[Any], tuple]:
     return attrgetter(*names)
 
 
+@recursive_repr()  # a record that (indirectly) holds itself shows "..." there, as dataclasses do
 def _repr(self: Any) -> str:
     values = type(self).__record_repr__(self)
     shown = ", ".join(f"{name}={value!r}" for name, value in zip(type(self).__record_shown__, values))

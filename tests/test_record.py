@@ -133,5 +133,15 @@ class Picklable:
     b: str = "x"
 
 
+def test_a_record_holding_itself_has_a_finite_repr() -> None:
+    @record(eq=False)
+    class Node:
+        children: list = field(default_factory=list)
+
+    node = Node()
+    node.children.append(node)
+    assert repr(node).endswith("Node(children=[...])")
+
+
 def test_records_pickle_for_the_worker_processes() -> None:
     assert pickle.loads(pickle.dumps(Picklable(1))) == Picklable(1)
