@@ -19,12 +19,12 @@ the workload and the other Services (the Service is what a change usually touche
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from ...record import field, record
 from ...workloads import Workload, services_selecting, workloads
 from ...protocols import declared_protocol
-from .common import identity, in_mesh, label, namespace_objects
+from .common import MAX_NAMED, capped, identity, in_mesh, label, listed, namespace_objects
 
 MEMO_KEY = "conflicts.service-ports"
 
@@ -157,3 +157,47 @@ def by_service(index, memo_key: str, find: Callable[[Fronted], list[PortConflict
 def first_port(service: Any, ports: list[ServicePort]) -> ServicePort:
     """The first of these ports in the Service's document (where its finding goes)."""
     return min(ports, key=lambda p: (service.position(p.path), p.index))
+
+
+@record
+class ServiceSide:
+    """What one port conflict means for one of its Services (see `service_side_finding`)."""
+
+    others: list[ServicePort]  # the first few ports of other Services it disagrees with
+    total: int  # how many such ports in all
+    own_ports: list[ServicePort]  # this Service's ports involved (the finding goes at the first)
+    phrase: Callable[[], str]  # the clause for this conflict (called only for the first few)
+    note: Callable[[ServicePort], str]  # the related note on another Service's port
+
+
+def service_side_finding(resource, ctx, memo_key: str, find: Callable[[Fronted], list[PortConflict]],
+                         side: Callable[[PortConflict], ServiceSide | None], why: str) -> Iterator:
+    """The one finding on a Service for the workload port conflicts it takes part in: a clause per
+    conflict (``side`` says, in the rule's words, how this Service disagrees there, or None when it
+    agrees with every other one), the workloads and the other Services' ports as related locations."""
+    mine = by_service(ctx.index, memo_key, find).get(id(resource))
+    if not mine:
+        return
+    clauses, related, own_ports = [], [], []
+    named_workloads: set[int] = set()
+    count = 0
+    for conflict in mine:
+        part = side(conflict)
+        if part is None or not part.total:
+            continue  # this Service agrees with every other one; the conflict is between others
+        count += 1
+        own_ports.extend(part.own_ports)
+        if len(clauses) == MAX_NAMED:
+            continue  # counted, not phrased
+        clauses.append(part.phrase())
+        if len(related) < MAX_NAMED:
+            workload = conflict.fronted.workload
+            if id(workload.resource) not in named_workloads:  # one related location per workload
+                named_workloads.add(id(workload.resource))
+                related.append(ctx.related(workload.resource, conflict.fronted.path,
+                                           "the workload these Services select"))
+            related.extend(ctx.related(p.service, p.path, part.note(p)) for p in part.others)
+    if clauses:
+        yield ctx.finding(resource, first_port(resource, own_ports).path, f"{listed(clauses, total=count)}. {why}",
+                          related=capped(related))
+

@@ -9,7 +9,9 @@ from typing import Iterator
 
 from ...workloads import WORKLOAD_KINDS
 from .common import MAX_NAMED, capped, identity, joined, label, listed
-from .service_ports import Fronted, PortConflict, ServicePort, by_service, first_port, fronted, services_of
+from .service_ports import (
+    Fronted, PortConflict, ServicePort, ServiceSide, fronted, service_side_finding, services_of,
+)
 
 CODE = "IL524"
 KINDS = (*WORKLOAD_KINDS, "Service")
@@ -84,34 +86,20 @@ class _Protocols:
 
 
 def _service_side(resource, ctx) -> Iterator:
-    mine = by_service(ctx.index, MEMO_KEY, conflicts).get(id(resource))
-    if not mine:
-        return
-    clauses, related, own_ports = [], [], []
-    named_workloads: set[int] = set()
-    count = 0
-    for c in mine:
+    def side(c: PortConflict) -> ServiceSide | None:
         protocols = c.cache.get(CODE)
         if protocols is None:
             protocols = c.cache[CODE] = _Protocols(c)
         own = protocols.own[id(resource)]
         others, total = protocols.others(resource, own.protocol)
-        if not total:
-            continue
-        count += 1
-        own_ports.append(own)
-        if len(clauses) == MAX_NAMED:
-            continue  # counted, not phrased
         workload = c.fronted.workload
-        said = joined([f"{label(p.service)} declares it {p.protocol}" for p in others], total - len(others))
-        clauses.append(f"port {c.what} is declared {own.protocol} here, but {said}, and "
-                       f"{'both' if total == 1 else 'all'} select {workload.resource.kind} "
-                       f"{workload.namespace}/{workload.name}")
-        if len(related) < MAX_NAMED:
-            if id(workload.resource) not in named_workloads:  # one related location per workload
-                named_workloads.add(id(workload.resource))
-                related.append(ctx.related(workload.resource, c.fronted.path, "the workload these Services select"))
-            related.extend(ctx.related(p.service, p.path, f"port {c.what} declared {p.protocol}") for p in others)
-    if clauses:
-        yield ctx.finding(resource, first_port(resource, own_ports).path, f"{listed(clauses, total=count)}. {WHY}",
-                          related=capped(related))
+
+        def phrase() -> str:
+            said = joined([f"{label(p.service)} declares it {p.protocol}" for p in others], total - len(others))
+            return (f"port {c.what} is declared {own.protocol} here, but {said}, and "
+                    f"{'both' if total == 1 else 'all'} select {workload.resource.kind} "
+                    f"{workload.namespace}/{workload.name}")
+
+        return ServiceSide(others, total, [own], phrase, lambda p: f"port {c.what} declared {p.protocol}")
+
+    yield from service_side_finding(resource, ctx, MEMO_KEY, conflicts, side, WHY)

@@ -8,7 +8,7 @@ from typing import Iterator
 
 from ...workloads import WORKLOAD_KINDS
 from .common import MAX_NAMED, capped, identity, joined, listed
-from .service_ports import Fronted, PortConflict, ServicePort, by_service, first_port, fronted
+from .service_ports import Fronted, PortConflict, ServicePort, ServiceSide, fronted, service_side_finding
 
 CODE = "IL525"
 KINDS = (*WORKLOAD_KINDS, "Service")
@@ -140,34 +140,21 @@ class _NumberSets:
 
 
 def _service_side(resource, ctx) -> Iterator:
-    mine = by_service(ctx.index, MEMO_KEY, conflicts).get(id(resource))
-    if not mine:
-        return
-    clauses, related, own_ports = [], [], []
-    named_workloads: set[int] = set()
-    count = 0
-    for c in mine:
+    def side(c: PortConflict) -> ServiceSide | None:
         sets = c.cache.get(CODE)
         if sets is None:
             sets = c.cache[CODE] = _NumberSets(c)
         own, others, total = sets.others(resource)
-        if not total:
-            continue  # this Service agrees with every other one; the conflict is between others
-        count += 1
-        own_ports.extend(sets.of_service.get(id(resource), ()))
-        if len(clauses) == MAX_NAMED:
-            continue  # counted, not phrased
         workload = c.fronted.workload
-        shown = ", ".join(str(n) for n in sorted(own))
-        said = joined([p.describe() for p in others], total - len(others))
-        reach = "reaches" if total == 1 else "reach"
-        clauses.append(f"port {shown} of this Service reaches {_what(c.what)} of {workload.resource.kind} "
-                       f"{workload.namespace}/{workload.name}, which {said} also {reach}")
-        if len(related) < MAX_NAMED:
-            if id(workload.resource) not in named_workloads:  # one related location per workload
-                named_workloads.add(id(workload.resource))
-                related.append(ctx.related(workload.resource, c.fronted.path, "the workload these Services select"))
-            related.extend(ctx.related(p.service, p.path, f"service port {p.number} -> {c.what}") for p in others)
-    if clauses:
-        yield ctx.finding(resource, first_port(resource, own_ports).path, f"{listed(clauses, total=count)}. {WHY}",
-                          related=capped(related))
+
+        def phrase() -> str:
+            shown = ", ".join(str(n) for n in sorted(own))
+            said = joined([p.describe() for p in others], total - len(others))
+            reach = "reaches" if total == 1 else "reach"
+            return (f"port {shown} of this Service reaches {_what(c.what)} of {workload.resource.kind} "
+                    f"{workload.namespace}/{workload.name}, which {said} also {reach}")
+
+        return ServiceSide(others, total, list(sets.of_service.get(id(resource), ())), phrase,
+                           lambda p: f"service port {p.number} -> {c.what}")
+
+    yield from service_side_finding(resource, ctx, MEMO_KEY, conflicts, side, WHY)
