@@ -14,3 +14,8 @@ def find_data_dir(name: str) -> Path:
     if bundled.is_dir():
         return bundled
     return _PACKAGE_DIR.parent / name
+
+
+def is_bundled(directory: Path) -> bool:
+    """Is ``directory`` data installed with the package (built with it, never edited in place)?"""
+    return directory.parent == _PACKAGE_DIR / "_data"

@@ -259,7 +259,8 @@ def test_a_small_istio_run_loads_no_cel_runtime_toml_parser_or_difflib(tmp_path)
     report, modules = _run_and_list_modules(tmp_path, ROOT / "fixtures" / "bookinfo" / "gateway.yaml")
     assert report["summary"]["resources"] == 2
     assert "istiolint.rules.schema.cel_validation" in modules  # the rule ran, its runtime did not load
-    for deferred in ("cel_expr_python", "istiolint.cel", "tomllib", "email.utils", "difflib", "fractions"):
+    for deferred in ("cel_expr_python", "istiolint.cel", "tomllib", "email.utils", "difflib", "fractions",
+                     "istiolint.rules.hygiene.app_uid_1337", "istiolint.rules.conflicts.service_ports"):
         assert deferred not in modules, deferred
 
 
@@ -327,7 +328,13 @@ def test_kinds_read_from_rule_sources_are_the_declared_kinds():
 def test_the_prebuilt_catalog_records_each_rules_declared_kinds():
     catalog = load_catalog()
     assert catalog.declared_kinds, "rules/catalog.json is used (its signature matches rules/*.yaml)"
-    assert catalog.declared_kinds == {e.module: declared_kinds(e.module) for e in catalog.entries}
+    modules = {e.module: importlib.import_module(e.module) for e in catalog.entries}
+    assert catalog.declared_kinds == {
+        name: None if hasattr(module, "check_file") else tuple(module.KINDS) for name, module in modules.items()}
+    # Kinds spelled as expressions in the source (KINDS = WORKLOAD_KINDS) are known too: a small
+    # Istio-only run does not import the workload rules.
+    assert catalog.declared_kinds["istiolint.rules.hygiene.app_uid_1337"] == tuple(modules[
+        "istiolint.rules.hygiene.app_uid_1337"].KINDS)
 
 
 def test_prebuilt_catalog_is_in_sync():
@@ -346,6 +353,19 @@ def test_a_stale_prebuilt_catalog_is_ignored(tmp_path):
     assert any(e.summary.startswith("Changed.") for e in catalog.entries)
     (rules / PREBUILT).unlink()
     assert load_catalog(rules) == catalog
+
+
+def test_an_installed_catalog_is_read_without_its_yaml(tmp_path, monkeypatch):
+    import istiolint.catalog as catalog_module
+
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    shutil.copy(ROOT / "rules" / PREBUILT, rules / PREBUILT)
+    monkeypatch.setattr(catalog_module, "is_bundled", lambda directory: directory == rules)
+    assert load_catalog(rules) == load_catalog()  # no YAML beside it: catalog.json alone, trusted
+    (rules / PREBUILT).write_text("not json", encoding="utf-8")
+    shutil.copy(ROOT / "rules" / "route-shadowed.yaml", rules / "route-shadowed.yaml")
+    assert [e.code for e in load_catalog(rules).entries] == ["IL301"]  # unreadable: the YAML decides
 
 
 # -- rules --------------------------------------------------------------------------------------------
