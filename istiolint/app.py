@@ -9,7 +9,6 @@ import gc
 import os
 import sys
 from functools import partial
-from pathlib import Path
 from typing import IO, Iterator
 
 from .finding import Finding, Severity
@@ -98,13 +97,12 @@ def discover(paths: list[str], errors: list[str]) -> Iterator[str]:
         if given == "-":
             yield "-"
             continue
-        path = Path(given)
         if not os.path.lexists(given):
             errors.append(f"{display_path(given)}: no such file or directory")
             continue
         if _is_dir(given):
             visited: set[str] = set()
-            for file, real in _walk(path, visited):
+            for file, real in _walk(_normalized(given), visited):
                 if real not in seen_files:
                     seen_files.add(real)
                     yield file
@@ -132,7 +130,15 @@ def _is_dir(path: str) -> bool:
         return False
 
 
-def _walk(directory: Path, visited: set[str]) -> Iterator[tuple[str, str]]:
+def _normalized(path: str) -> str:
+    """``path`` spelled as ``pathlib`` spells it (``./k8s/`` is ``k8s``, ``a//b`` is ``a/b``; ``..`` is
+    kept): the files of a directory are reported under that spelling."""
+    root = "//" if path.startswith("//") and not path.startswith("///") else "/" if path.startswith("/") else ""
+    parts = [part for part in path.split("/") if part and part != "."]
+    return root + "/".join(parts) if (root or parts) else "."
+
+
+def _walk(directory: str, visited: set[str]) -> Iterator[tuple[str, str]]:
     """(path, real path) of each file to lint below ``directory``. A file that is not a symlink is
     its real directory plus its name: only links cost a ``realpath`` (a walk of thousands of small
     files paid one lookup per path component of each)."""
@@ -149,7 +155,7 @@ def _walk(directory: Path, visited: set[str]) -> Iterator[tuple[str, str]]:
         try:
             if entry.is_dir():
                 if entry.name not in SKIPPED_DIRS:
-                    yield from _walk(Path(entry.path), visited)
+                    yield from _walk(entry.path, visited)
             elif entry.name.endswith(YAML_SUFFIXES):
                 if entry.is_symlink():
                     if not entry.is_file() and os.path.exists(entry.path):

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import re
-from pathlib import Path
 
-from ._data import find_data_dir, is_bundled
+from ._data import data_dir, is_bundled
 from .finding import Severity
 from .record import field, record
 
@@ -117,7 +117,7 @@ def _entry_from(data: dict, file: str) -> RuleEntry:
 PREBUILT = "catalog.json"  # beside rules/*.yaml: the same entries, read without a YAML parser
 
 
-def load_catalog(directory: Path | None = None) -> Catalog:
+def load_catalog(directory: str | os.PathLike | None = None) -> Catalog:
     """Every rule of ``rules/*.yaml``, the source of truth.
 
     ``rules/catalog.json`` holds the same entries prebuilt (``python scripts/update_readme.py``
@@ -125,23 +125,32 @@ def load_catalog(directory: Path | None = None) -> Catalog:
     files, which matters for a pre-commit hook's start-up. It is used only when its signature -- a
     checksum of the names and contents of every ``rules/*.yaml`` -- matches the files, so a stale
     copy costs time, never correctness."""
-    directory = directory or find_data_dir("rules")
+    directory = os.fspath(directory) if directory else data_dir("rules")
     if is_bundled(directory):
         # Installed from a wheel: catalog.json was built with these very files (the test suite checks
         # the copy in the source tree), so the ~70 YAML files need not be read to check it.
-        prebuilt = _read_prebuilt(directory / PREBUILT, None)
+        prebuilt = _read_prebuilt(os.path.join(directory, PREBUILT), None)
         if prebuilt is not None:
             return prebuilt
-    files = sorted(directory.glob("*.yaml"))
-    texts = [path.read_text(encoding="utf-8") for path in files]
+    files = _yaml_files(directory)
+    texts = [_read(path) for path in files]
     signature = _signature(files, texts)
-    prebuilt = _read_prebuilt(directory / PREBUILT, signature)
+    prebuilt = _read_prebuilt(os.path.join(directory, PREBUILT), signature)
     if prebuilt is not None:
         return prebuilt
     return _parse(files, texts)
 
 
-def _parse(files: list[Path], texts: list[str]) -> Catalog:
+def _yaml_files(directory: str) -> list[str]:
+    return sorted(os.path.join(directory, name) for name in os.listdir(directory) if name.endswith(".yaml"))
+
+
+def _read(path: str | os.PathLike) -> str:
+    with open(path, encoding="utf-8") as handle:
+        return handle.read()
+
+
+def _parse(files: list, texts: list[str]) -> Catalog:
     from .loader import load_text
 
     entries = []
@@ -149,16 +158,16 @@ def _parse(files: list[Path], texts: list[str]) -> Catalog:
         source = load_text(text, str(path))
         if source.problems or not source.documents or not isinstance(source.documents[0].data, dict):
             raise CatalogError(f"{path}: not a valid catalog entry: {source.problems[:1]}")
-        entries.append(_entry_from(source.documents[0].data, path.name))
+        entries.append(_entry_from(source.documents[0].data, os.path.basename(path)))
     return Catalog(tuple(entries))
 
 
-def _signature(files: list[Path], texts: list[str]) -> str:
+def _signature(files: list, texts: list[str]) -> str:
     import zlib
 
     checksum = 0
     for path, text in zip(files, texts):
-        checksum = zlib.crc32(f"{path.name}\0{text}\0".encode("utf-8"), checksum)
+        checksum = zlib.crc32(f"{os.path.basename(path)}\0{text}\0".encode("utf-8"), checksum)
     return f"{len(files)}:{checksum:08x}"
 
 
@@ -166,10 +175,10 @@ _ENTRY_FIELDS = ("code", "name", "module", "summary", "rationale", "bad", "good"
                  "references", "message", "area", "file")
 
 
-def _read_prebuilt(path: Path, signature: str | None) -> Catalog | None:
+def _read_prebuilt(path: str, signature: str | None) -> Catalog | None:
     """The catalog of ``catalog.json`` if its signature is ``signature`` (None: trusted as it is)."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(_read(path))
         if signature is not None and data.get("signature") != signature:
             return None
         entries = []
@@ -184,11 +193,11 @@ def _read_prebuilt(path: Path, signature: str | None) -> Catalog | None:
         return None  # absent or unreadable: parse the YAML
 
 
-def prebuilt_json(directory: Path | None = None) -> str:
+def prebuilt_json(directory: str | os.PathLike | None = None) -> str:
     """The text of ``rules/catalog.json`` for the current ``rules/*.yaml``."""
-    directory = directory or find_data_dir("rules")
-    files = sorted(directory.glob("*.yaml"))
-    texts = [path.read_text(encoding="utf-8") for path in files]
+    directory = os.fspath(directory) if directory else data_dir("rules")
+    files = _yaml_files(directory)
+    texts = [_read(path) for path in files]
     catalog = _parse(files, texts)
     entries = []
     for entry in catalog.entries:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import re
 from functools import lru_cache
-from pathlib import Path
 from typing import Any, Callable
 
 from .finding import Severity
@@ -115,22 +114,32 @@ def glob_match(relative_path: str, pattern: str) -> bool:
 
 # --- finding and reading ---------------------------------------------------------------------------
 
-def find_config(start: str | os.PathLike | None = None) -> Path | None:
+def find_config(start: str | os.PathLike | None = None) -> Any:
     """The nearest ``.istiolint.yaml``/``.yml``, or ``pyproject.toml`` with a ``[tool.istiolint]`` table,
-    from ``start`` (the working directory) up to the filesystem root."""
-    directory = Path(start or os.getcwd()).resolve()
-    for candidate in (directory, *directory.parents):
+    from ``start`` (the working directory) up to the filesystem root, as a ``pathlib.Path``; None.
+    (Walked with ``os.path``: most runs find nothing, and need not import pathlib to say so.)"""
+    candidate = os.path.realpath(os.fspath(start) if start else os.getcwd())
+    while True:
         for name in YAML_NAMES:
-            path = candidate / name
-            if path.is_file():
-                return path
-        pyproject = candidate / PYPROJECT
-        if pyproject.is_file() and _pyproject_table(pyproject) is not None:
-            return pyproject
-    return None
+            path = os.path.join(candidate, name)
+            if os.path.isfile(path):
+                return _as_path(path)
+        pyproject = os.path.join(candidate, PYPROJECT)
+        if os.path.isfile(pyproject) and _pyproject_table(pyproject) is not None:
+            return _as_path(pyproject)
+        parent = os.path.dirname(candidate)
+        if parent == candidate:
+            return None
+        candidate = parent
 
 
-def _pyproject_table(path: Path) -> dict | None:
+def _as_path(path: str) -> Any:
+    from pathlib import Path
+
+    return Path(path)
+
+
+def _pyproject_table(path: str | os.PathLike) -> dict | None:
     try:
         with open(path, "rb") as handle:
             raw = handle.read()
@@ -156,6 +165,8 @@ def _pyproject_table(path: Path) -> dict | None:
 
 
 def load_config(path: str | os.PathLike, catalog) -> Config:
+    from pathlib import Path  # a configuration file exists: the run can afford it
+
     path = Path(path)
     where = str(path)
     if not path.is_file():

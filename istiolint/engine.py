@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import functools
 import importlib
+import os
 import re
-from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
 from .catalog import Catalog, RuleEntry
@@ -175,7 +175,7 @@ def _estimated_cost(catalog: Catalog, entry: RuleEntry, index: Index) -> float:
     return sum(len(index.of_kind(k)) * _KIND_WEIGHT.get(k, 1.0) for k in kinds)
 
 
-_PACKAGE_DIR = Path(__file__).resolve().parent
+_PACKAGE_DIR = os.path.dirname(os.path.realpath(__file__))
 # One line ``KINDS = ("Gateway", ...)`` of string literals (what nearly every rule module starts with).
 _KINDS_LINE = re.compile(r"""KINDS = (\((?:\s*["'][A-Za-z*]+["']\s*,?)*\s*\))[ \t]*(?:#.*)?\Z""")
 
@@ -190,7 +190,8 @@ def declared_kinds(module: str) -> tuple[str, ...] | None:
     if head != __package__ or not rest:
         return None
     try:
-        source = _PACKAGE_DIR.joinpath(*rest.split(".")).with_suffix(".py").read_text(encoding="utf-8")
+        with open(os.path.join(_PACKAGE_DIR, *rest.split(".")) + ".py", encoding="utf-8") as handle:
+            source = handle.read()
     except (OSError, ValueError):
         return None
     # Plain substring tests first: the regular expressions then only ever see one line (a small run

@@ -17,11 +17,11 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import os
 import re
-from pathlib import Path
 from typing import Any, Iterable
 
-from ._data import find_data_dir
+from ._data import data_dir
 from .paths import format_path
 from .record import record
 
@@ -72,8 +72,8 @@ _REMOVED_GROUPS = {
 class SchemaStore:
     """Generated schemas of a directory, loaded and compiled on first use."""
 
-    def __init__(self, directory: str | Path | None = None) -> None:
-        self.directory = Path(directory) if directory is not None else find_data_dir("schemas")
+    def __init__(self, directory: str | os.PathLike | None = None) -> None:
+        self.directory = os.fspath(directory) if directory is not None else data_dir("schemas")
         self._index: dict[str, Any] | None = None
         self._schemas: dict[str, dict] = {}
         self._validators: dict[str, Any] = {}
@@ -83,12 +83,14 @@ class SchemaStore:
     @property
     def index(self) -> dict[str, Any]:
         if self._index is None:
-            self._index = json.loads((self.directory / "index.json").read_text(encoding="utf-8"))
+            with open(os.path.join(self.directory, "index.json"), encoding="utf-8") as handle:
+                self._index = json.load(handle)
         return self._index
 
     def schema(self, relative: str) -> dict:
         if relative not in self._schemas:
-            self._schemas[relative] = json.loads((self.directory / relative).read_text(encoding="utf-8"))
+            with open(os.path.join(self.directory, relative), encoding="utf-8") as handle:
+                self._schemas[relative] = json.load(handle)
         return self._schemas[relative]
 
     def _relative(self, api_version: Any, kind: Any) -> str | None:

@@ -17,6 +17,7 @@ import importlib
 import importlib.util
 import io
 import json
+import os
 import pickle
 import re
 import shutil
@@ -259,9 +260,23 @@ def test_a_small_istio_run_loads_no_cel_runtime_toml_parser_or_difflib(tmp_path)
     report, modules = _run_and_list_modules(tmp_path, ROOT / "fixtures" / "bookinfo" / "gateway.yaml")
     assert report["summary"]["resources"] == 2
     assert "istiolint.rules.schema.cel_validation" in modules  # the rule ran, its runtime did not load
-    for deferred in ("cel_expr_python", "istiolint.cel", "tomllib", "email.utils", "difflib", "fractions",
+    for deferred in ("cel_expr_python", "istiolint.cel", "tomllib", "email.utils", "difflib", "fractions", "pathlib",
                      "istiolint.rules.hygiene.app_uid_1337", "istiolint.rules.conflicts.service_ports"):
         assert deferred not in modules, deferred
+
+
+def test_a_directory_is_reported_under_its_pathlib_spelling(monkeypatch):
+    # Walked with os.path (no pathlib on the start-up path), a directory keeps the spelling pathlib
+    # gave it: "./fixtures//bookinfo/" lists fixtures/bookinfo/..., ".." is kept.
+    from pathlib import PurePosixPath
+
+    from istiolint.app import _normalized, discover
+
+    monkeypatch.chdir(ROOT)
+    files = list(discover(["./fixtures//bookinfo/"], []))
+    assert files and all(f.startswith("fixtures/bookinfo/") for f in files)
+    for given in ("./k8s/", "a//b/./c/", "/abs/./x", "//net/x", "///x", ".", "a/../b", "x/."):
+        assert _normalized(given) == str(PurePosixPath(given)), given
 
 
 def test_classes_are_records_not_dataclasses():
@@ -361,7 +376,7 @@ def test_an_installed_catalog_is_read_without_its_yaml(tmp_path, monkeypatch):
     rules = tmp_path / "rules"
     rules.mkdir()
     shutil.copy(ROOT / "rules" / PREBUILT, rules / PREBUILT)
-    monkeypatch.setattr(catalog_module, "is_bundled", lambda directory: directory == rules)
+    monkeypatch.setattr(catalog_module, "is_bundled", lambda directory: os.fspath(directory) == str(rules))
     assert load_catalog(rules) == load_catalog()  # no YAML beside it: catalog.json alone, trusted
     (rules / PREBUILT).write_text("not json", encoding="utf-8")
     shutil.copy(ROOT / "rules" / "route-shadowed.yaml", rules / "route-shadowed.yaml")

@@ -178,7 +178,7 @@ def test_int_or_string_field_end_to_end(tmp_path: Path) -> None:
 
 def test_find_data_dir_falls_back_to_the_source_tree() -> None:
     assert find_data_dir("schemas") == SCHEMAS
-    assert SchemaStore().directory == SCHEMAS
+    assert SchemaStore().directory == str(SCHEMAS)
 
 
 # -- lookup -----------------------------------------------------------------------------------------
