@@ -9,7 +9,7 @@ implementation of the other methods among all classes, keyed by an ``operator.at
 per class (C code, as fast to call as a generated method).
 
 Supported, with dataclasses' semantics: fields from the class's own annotations in order, defaults,
-``dataclasses.field(default=, default_factory=, init=, repr=, compare=)``, ``__post_init__``,
+``field(default=, default_factory=, init=, repr=, compare=)`` (this module's, same options), ``__post_init__``,
 ``frozen=True`` (``FrozenInstanceError`` on assignment, hashable by value), ``eq=False`` (identity
 equality and hash), ``__match_args__``, and `replace`. Not supported (not used here; a class that needs
 them uses ``@dataclass``): inheritance between records, ``ClassVar``/``InitVar`` fields, ``order``,
@@ -18,15 +18,46 @@ them uses ``@dataclass``): inheritance between records, ``ClassVar``/``InitVar``
 
 from __future__ import annotations
 
-from dataclasses import MISSING, Field, FrozenInstanceError
-from dataclasses import field as field  # re-exported: records declare fields as dataclasses do
 from operator import attrgetter
 from reprlib import recursive_repr
 from typing import Any, Callable, TypeVar
 
 T = TypeVar("T")
 
-__all__ = ["field", "record", "replace"]
+__all__ = ["FrozenInstanceError", "field", "record", "replace"]
+
+
+class _Missing:
+    def __repr__(self) -> str:
+        return "MISSING"
+
+
+MISSING: Any = _Missing()  # "no default" (None is a default)
+
+
+class FrozenInstanceError(AttributeError):
+    """Assigning to (or deleting) a field of a frozen record, as dataclasses.FrozenInstanceError."""
+
+
+class Field:
+    """A field's declaration, as made by `field` (the subset of dataclasses.Field that records use;
+    their own, so that importing dataclasses -- and copy -- is not part of every start-up)."""
+
+    __slots__ = ("compare", "default", "default_factory", "init", "name", "repr")
+
+    def __init__(self, default: Any, default_factory: Any, init: bool, repr: bool, compare: bool) -> None:
+        self.name = ""
+        self.default = default
+        self.default_factory = default_factory
+        self.init = init
+        self.repr = repr
+        self.compare = compare
+
+
+def field(*, default: Any = MISSING, default_factory: Any = MISSING, init: bool = True, repr: bool = True,
+          compare: bool = True) -> Any:
+    """A field with options, as ``dataclasses.field`` (default, default_factory, init, repr, compare)."""
+    return Field(default, default_factory, init, repr, compare)
 
 
 def record(cls: type[T] | None = None, /, *, frozen: bool = False, eq: bool = True) -> Any:
@@ -61,6 +92,8 @@ def _fields(cls: type) -> tuple[Field, ...]:
         if text.startswith(("ClassVar", "typing.ClassVar", "InitVar", "dataclasses.InitVar")):
             raise TypeError(f"{cls.__name__}.{name}: ClassVar/InitVar fields are not supported by @record")
         value = cls.__dict__.get(name, MISSING)
+        if type(value).__module__ == "dataclasses":
+            raise TypeError(f"{cls.__name__}.{name}: use istiolint.record.field, not dataclasses.field")
         spec = value if isinstance(value, Field) else field(default=value)
         if spec.default is not MISSING and spec.default_factory is not MISSING:
             raise ValueError(f"{cls.__name__}.{name}: cannot specify both default and default_factory")

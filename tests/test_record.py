@@ -8,13 +8,13 @@ from typing import ClassVar
 
 import pytest
 
-from istiolint.record import field, record, replace
+from istiolint.record import FrozenInstanceError, field, record, replace
 
 
 def _pair(**options):
     """The same class twice: as a dataclass and as a record."""
 
-    def body(decorate):
+    def body(decorate, field):
         @decorate(**options)
         class Item:
             name: str
@@ -29,7 +29,7 @@ def _pair(**options):
 
         return Item
 
-    return body(dataclasses.dataclass), body(record)
+    return body(dataclasses.dataclass, dataclasses.field), body(record, field)
 
 
 @pytest.mark.parametrize("options", [{}, {"frozen": True}, {"eq": False}])
@@ -61,9 +61,9 @@ def test_frozen_records_refuse_assignment_and_hash_by_value() -> None:
         port: int = 0
 
     key = Key("a", 1)
-    with pytest.raises(dataclasses.FrozenInstanceError):
+    with pytest.raises(FrozenInstanceError):
         key.host = "b"
-    with pytest.raises(dataclasses.FrozenInstanceError):
+    with pytest.raises(FrozenInstanceError):
         del key.port
     assert hash(key) == hash(Key("a", 1)) and {key: 1}[Key("a", 1)] == 1
     assert key != ("a", 1) and key != Key("a", 2)
@@ -112,6 +112,10 @@ def test_what_records_do_not_support_is_refused_loudly() -> None:
         @record
         class Mutable:
             a: list = []  # noqa: RUF012
+    with pytest.raises(TypeError, match="record.field, not dataclasses.field"):
+        @record
+        class Mixed:
+            a: list = dataclasses.field(default_factory=list)
     with pytest.raises(TypeError, match="ClassVar"):
         @record
         class WithClassVar:
