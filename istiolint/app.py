@@ -9,10 +9,14 @@ import gc
 import os
 import sys
 from functools import partial
-from typing import IO, Iterator
+from typing import IO, TYPE_CHECKING, Iterator
 
 from .finding import Finding, Severity
 from .record import field, record
+
+if TYPE_CHECKING:  # annotations only: importing these at start-up is what analyze() defers
+    from .config import Config
+    from .loader import SourceFile
 
 YAML_SUFFIXES = (".yaml", ".yml", ".json")
 SKIPPED_DIRS = frozenset((".git", ".hg", ".svn", "node_modules", "__pycache__", ".venv", ".tox"))
@@ -325,7 +329,6 @@ def analyze(options: Options, stdin: IO[bytes] | None = None,
     from .catalog import load_catalog
     from .config import Config, ConfigError
     from .engine import Settings, iter_unique, run_rules
-    from .loader import SourceFile
     from .model import Index, resources_of
     from .selection import Selection, SelectionError
     from .suppress import UNUSED_SUPPRESSION, SuppressionError, apply, parse_cli_suppressions, unused_findings
